@@ -1,0 +1,92 @@
+# recsys-tutorial: `make book` builds the book (full profile), `make test` runs every test.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# The CPU build of torch (and a verified set of versions) for machines without a GPU.
+# A bare `torch` requirement pulls a multi-GB CUDA build; set CONSTRAINTS= to let pip choose.
+CONSTRAINTS ?= constraints-cpu.txt
+TORCH_SPEC ?= torch==2.13.0
+
+# MovieLens: use a local copy when one lies beside the checkout (tests, CI); else the
+# loader downloads it from GroupLens into the cache and checks its SHA-256s.
+SHARED_DATA := $(abspath ../shared/data)
+ifneq ($(wildcard $(SHARED_DATA)/ml-latest-small.zip),)
+export RECSYS_TUTORIAL_DATA ?= $(SHARED_DATA)
+endif
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+export PYTHONUNBUFFERED := 1
+export MPLBACKEND := Agg
+
+BOOK_SRC := _config.yml _toc.yml book
+JB_FLAGS := -W -n --keep-going
+NB_TIMEOUT_QUICK ?= 600
+NB_TIMEOUT_FULL ?= 3600
+
+.PHONY: help install test unit notebooks-quick book book-quick bench lint clean vendor render-check
+
+help:
+	@echo "make book   - build the book, executing every notebook in the full profile (_build/full/_build/html)"
+	@echo "make test   - unit tests, every notebook in the quick profile, strict book build, rendering check"
+	@echo "make bench  - benchmarks, JSON under benchmarks/results/"
+
+$(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.4"; else $(PIP) install -q $(TORCH_SPEC); fi
+	$(PIP) install -q $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[book,dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+vendor: install
+	bash scripts/vendor_assets.sh book/_vendor
+
+# --- tests -----------------------------------------------------------------
+test: install vendor unit notebooks-quick book-quick render-check
+
+unit: install
+	$(PY) -m pytest -q -n 2 tests --ignore=tests/test_book.py
+
+# Notebooks run on a staged copy so the committed notebooks stay without outputs.
+define stage
+	rm -rf _build/$(1) && mkdir -p _build/$(1)
+	cp -r $(BOOK_SRC) _build/$(1)/
+endef
+
+notebooks-quick: install vendor
+	$(call stage,quick)
+	cd _build/quick && RECSYS_TUTORIAL_PROFILE=quick ../../$(PY) -m pytest -q -p no:cacheprovider \
+	  --nbmake --overwrite --nbmake-timeout=$(NB_TIMEOUT_QUICK) book
+
+book-quick: install
+	$(VENV)/bin/jupyter-book build _build/quick $(JB_FLAGS)
+	RECSYS_TUTORIAL_BOOK_DIR=_build/quick RECSYS_TUTORIAL_PROFILE=quick $(PY) -m pytest -q tests/test_book.py
+
+render-check: install
+	RECSYS_TUTORIAL_BOOK_DIR=_build/quick $(PY) -m pytest -q tests/test_book.py -k render
+
+# --- the book (full profile) ---------------------------------------------------
+book: install vendor
+	$(call stage,full)
+	start=$$(date +%s); \
+	cd _build/full && RECSYS_TUTORIAL_PROFILE=full ../../$(PY) -m pytest -q -p no:cacheprovider \
+	  --nbmake --overwrite --nbmake-timeout=$(NB_TIMEOUT_FULL) book; \
+	cd ../.. && $(VENV)/bin/jupyter-book build _build/full $(JB_FLAGS); \
+	echo "{\"book_full_minutes\": $$(( ($$(date +%s) - start) / 60 ))}" > _build/full/timing.json
+	RECSYS_TUTORIAL_BOOK_DIR=_build/full RECSYS_TUTORIAL_PROFILE=full $(PY) -m pytest -q tests/test_book.py
+	@echo "Open _build/full/_build/html/index.html (serve it: python -m http.server -d _build/full/_build/html)"
+
+bench: install
+	$(PY) -m benchmarks.run
+
+lint: install
+	$(VENV)/bin/ruff check recsys_tutorial tests benchmarks
+
+clean:
+	rm -rf _build

@@ -1,0 +1,88 @@
+"""Notebook helpers: the setup cell's environment report and numbers glued into the text.
+
+``record("test_rmse", 0.91)`` stores a number in the executed notebook (via myst-nb's
+``glue``) so the prose can quote it with ``{glue:text}`test_rmse:.3f``` and
+``tests/test_book.py`` can check it against loose bounds. Values are never typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+from typing import Any
+
+RECORDED: dict[str, Any] = {}
+
+
+def print_environment() -> dict[str, str]:
+    """Print (and return) Python, library versions, the device and the profile in use."""
+    import numpy
+    import pandas
+    import sklearn
+    import torch
+    import transformers
+
+    from .config import get_device, get_profile
+
+    try:
+        import peft
+
+        peft_version = peft.__version__
+    except ImportError:  # pragma: no cover - peft is a dependency
+        peft_version = "not installed"
+    device = get_device()
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "peft": peft_version,
+        "scikit-learn": sklearn.__version__,
+        "pandas": pandas.__version__,
+        "numpy": numpy.__version__,
+        "device": str(device) + (f" ({torch.cuda.get_device_name(0)})" if device.type == "cuda" else ""),
+        "cpu threads": str(torch.get_num_threads()),
+        "profile": get_profile().name,
+    }
+    width = max(len(k) for k in info)
+    for key, value in info.items():
+        print(f"{key:<{width}}  {value}")
+    return info
+
+
+def record(name: str, value: Any, *, display: bool = False) -> Any:
+    """Keep ``value`` under ``name`` for the text ({glue:text}) and the notebook tests; return it."""
+    if hasattr(value, "item") and callable(value.item):
+        try:
+            value = value.item()
+        except (ValueError, TypeError):
+            pass
+    RECORDED[name] = value
+    try:
+        from myst_nb import glue
+    except ImportError:  # outside the book build: just keep it
+        return value
+    glue(name, value, display=display)
+    return value
+
+
+def recorded_values(notebook_path: str) -> dict[str, Any]:
+    """The values ``record`` stored in an executed notebook file (used by the book tests)."""
+    with open(notebook_path, encoding="utf-8") as fh:
+        nb = json.load(fh)
+    prefix = "application/papermill.record/"
+    values: dict[str, Any] = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            if not name:
+                continue
+            data = out.get("data", {})
+            text = data.get(prefix + "text/plain", data.get("text/plain"))
+            if text is None:
+                continue
+            text = "".join(text) if isinstance(text, list) else text
+            try:
+                values[name] = json.loads(text.replace("'", '"'))
+            except json.JSONDecodeError:
+                values[name] = text
+    return values
