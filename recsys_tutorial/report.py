@@ -66,23 +66,52 @@ def record(name: str, value: Any, *, display: bool = False) -> Any:
 
 
 def recorded_values(notebook_path: str) -> dict[str, Any]:
-    """The values ``record`` stored in an executed notebook file (used by the book tests)."""
+    """The values ``record`` stored in an executed notebook file (used by the book tests).
+
+    Reads myst-nb glue outputs (``metadata.scrapbook.name``, data under the
+    ``application/papermill.record/`` prefix when glued with ``display=False``, plain
+    ``text/plain`` otherwise) and turns their ``repr`` back into Python values: numbers,
+    booleans, ``None``, strings, lists, dicts; ``nan``/``inf`` as floats. Anything else is
+    returned as its text. A name recorded twice keeps its last value.
+    """
+    import ast
+
     with open(notebook_path, encoding="utf-8") as fh:
         nb = json.load(fh)
     prefix = "application/papermill.record/"
     values: dict[str, Any] = {}
     for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
         for out in cell.get("outputs", []):
-            name = out.get("metadata", {}).get("scrapbook", {}).get("name")
+            scrapbook = out.get("metadata", {}).get("scrapbook", {})
+            name = scrapbook.get("name") if isinstance(scrapbook, dict) else None
             if not name:
                 continue
             data = out.get("data", {})
-            text = data.get(prefix + "text/plain", data.get("text/plain"))
+            mime_prefix = scrapbook.get("mime_prefix", prefix)
+            text = data.get(mime_prefix + "text/plain", data.get(prefix + "text/plain", data.get("text/plain")))
             if text is None:
                 continue
-            text = "".join(text) if isinstance(text, list) else text
-            try:
-                values[name] = json.loads(text.replace("'", '"'))
-            except json.JSONDecodeError:
-                values[name] = text
+            text = "".join(text) if isinstance(text, list) else str(text)
+            values[name] = _parse_repr(text, ast)
     return values
+
+
+def _parse_repr(text: str, ast_module: Any) -> Any:
+    stripped = text.strip()
+    try:
+        return ast_module.literal_eval(stripped)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    inner = stripped
+    if inner.startswith(("np.", "numpy.")) and inner.endswith(")") and "(" in inner:
+        inner = inner[inner.index("(") + 1 : -1]  # np.float64(0.5) -> 0.5
+        try:
+            return ast_module.literal_eval(inner)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            pass
+    try:
+        return float(inner)  # nan, inf, -inf
+    except ValueError:
+        return text

@@ -1,0 +1,414 @@
+"""No leakage in recsys_tutorial.splits: property tests on random frames, then MovieLens."""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from recsys_tutorial.data import ITEM_COL, RATING_COL, TIME_COL, USER_COL
+from recsys_tutorial.errors import SchemaError, SplitError
+from recsys_tutorial.splits import (
+    cold_start_items_split,
+    cold_start_users_split,
+    kfold_splits,
+    leakage_report,
+    random_split,
+    temporal_split,
+    train_val_split,
+)
+
+PROPERTY = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+HALVES = [x / 2 for x in range(1, 11)]
+KEY = [USER_COL, ITEM_COL]
+
+
+@st.composite
+def ratings_frames(draw, min_rows: int = 1, max_rows: int = 50) -> pd.DataFrame:
+    """Unique (user, item) pairs over few users/items, half-star ratings, timestamps with many ties."""
+    pairs = draw(
+        st.lists(
+            st.tuples(st.integers(0, 7), st.integers(0, 14)),
+            min_size=min_rows,
+            max_size=max_rows,
+            unique=True,
+        )
+    )
+    n = len(pairs)
+    ratings = draw(st.lists(st.sampled_from(HALVES), min_size=n, max_size=n))
+    times = draw(st.lists(st.integers(0, 5), min_size=n, max_size=n))
+    frame = pd.DataFrame(pairs, columns=KEY)
+    frame[RATING_COL] = np.asarray(ratings, dtype=np.float32)
+    frame[TIME_COL] = np.asarray(times, dtype=np.int64) * 1000
+    frame["note"] = [f"row{i}" for i in range(n)]  # an extra column must travel along
+    # a non-default index: the splits must not rely on it and must return a fresh one
+    frame.index = pd.RangeIndex(100, 100 + n)
+    return frame
+
+
+fractions = st.floats(0.05, 0.95)
+
+
+def _held_out(frac: float, n: int) -> int:
+    return max(1, math.floor(frac * n + 0.5))
+
+
+def assert_partition(ratings: pd.DataFrame, train: pd.DataFrame, test: pd.DataFrame) -> None:
+    """train and test together are the input: no row lost, duplicated or altered; no pair shared."""
+    assert list(train.columns) == list(ratings.columns) == list(test.columns)
+    assert train.index.equals(pd.RangeIndex(len(train)))
+    assert test.index.equals(pd.RangeIndex(len(test)))
+    assert len(train) + len(test) == len(ratings)
+    shared = train.merge(test, on=KEY)
+    assert shared.empty, f"(user, item) pairs on both sides:\n{shared}"
+    both = pd.concat([train, test]).set_index(KEY).sort_index()
+    pd.testing.assert_frame_equal(both, ratings.set_index(KEY).sort_index())
+    # each side keeps the input's row order
+    for side in (train, test):
+        positions = ratings.reset_index(drop=True).reset_index().merge(side, on=KEY)["index"]
+        assert positions.is_monotonic_increasing
+
+
+def assert_strictly_later(train: pd.DataFrame, test: pd.DataFrame) -> None:
+    last_train = train.groupby(USER_COL)[TIME_COL].max()
+    first_test = test.groupby(USER_COL)[TIME_COL].min()
+    common = first_test.index.intersection(last_train.index)
+    assert (first_test[common] > last_train[common]).all()
+    assert leakage_report(train, test)["not_after_train"] == 0
+
+
+# --------------------------------------------------------------------------- S1
+
+
+@PROPERTY
+@given(ratings_frames(), fractions, st.integers(0, 2**16))
+def test_random_split_partitions_without_leakage(ratings, frac, seed):
+    n_test = _held_out(frac, len(ratings))
+    if n_test >= len(ratings):
+        with pytest.raises(SplitError, match="test_size"):
+            random_split(ratings, frac, seed)
+        return
+    train, test = random_split(ratings, frac, seed)
+    assert_partition(ratings, train, test)
+    assert len(test) == n_test
+    again = random_split(ratings, frac, seed)
+    pd.testing.assert_frame_equal(again[1], test)
+    assert leakage_report(train, test)["shared_pairs"] == 0
+
+
+# --------------------------------------------------------------------------- S2
+
+
+def _reference_temporal_test_keys(ratings: pd.DataFrame, frac: float) -> set[tuple[int, int]]:
+    """The documented tie rule, one user at a time in plain Python."""
+    keys = set()
+    for user, g in ratings.groupby(USER_COL):
+        g = g.sort_values(TIME_COL, kind="stable")
+        times = g[TIME_COL].tolist()
+        n = len(times)
+        if n < 2:
+            continue
+        ideal = n - min(max(1, math.floor(frac * n + 0.5)), n - 1)
+        cuts = [p for p in range(1, n) if times[p] > times[p - 1]]
+        if not cuts:
+            continue
+        cut = min(cuts, key=lambda p: (abs(p - ideal), -p))
+        keys |= {(user, item) for item, t in zip(g[ITEM_COL], times) if t >= times[cut]}
+    return keys
+
+
+@PROPERTY
+@given(ratings_frames(), fractions)
+def test_temporal_split_test_strictly_later_per_user(ratings, frac):
+    expected = _reference_temporal_test_keys(ratings, frac)
+    if not expected:
+        with pytest.raises(SplitError, match="test empty"):
+            temporal_split(ratings, frac)
+        return
+    train, test = temporal_split(ratings, frac)
+    assert_partition(ratings, train, test)
+    assert_strictly_later(train, test)
+    assert set(zip(test[USER_COL], test[ITEM_COL])) == expected
+    # users with a single rating, or all ratings at one time, stay in train
+    per_user = ratings.groupby(USER_COL)[TIME_COL].nunique()
+    assert set(test[USER_COL]) == set(per_user[per_user >= 2].index)
+
+
+def test_temporal_split_tie_rule_hand_checked():
+    # user 1: times 1,2,3,3,3 -> ideal test count 1 (cut at position 4) falls inside the tied
+    # group at t=3 (positions 2-4). Cuts allowed: 1 (before t=2) or 2 (before t=3); the
+    # nearest to 4 is 2, so all three t=3 ratings go to test together.
+    # user 2: times 5,5 -> no strict cut, all in train. user 3: one rating, train.
+    # user 4: times 1,2,2,2,2 with frac 0.2: ideal cut 4, allowed cut 1 only -> 4 in test.
+    ratings = pd.DataFrame(
+        {
+            USER_COL: [1, 1, 1, 1, 1, 2, 2, 3, 4, 4, 4, 4, 4],
+            ITEM_COL: [10, 11, 12, 13, 14, 10, 11, 10, 10, 11, 12, 13, 14],
+            RATING_COL: [4.0] * 13,
+            TIME_COL: [3, 1, 3, 2, 3, 5, 5, 9, 1, 2, 2, 2, 2],
+        }
+    )
+    train, test = temporal_split(ratings, 0.2)
+    assert sorted(zip(test[USER_COL], test[ITEM_COL])) == [
+        (1, 10), (1, 12), (1, 14), (4, 11), (4, 12), (4, 13), (4, 14),
+    ]
+    assert_partition(ratings, train, test)
+
+    # a draw: times 1,2,2,3 with frac 0.5 -> ideal cut 2 is inside the t=2 pair; cuts 1 and 3
+    # are equally close, and the draw goes to train (cut 3): only the t=3 rating is tested.
+    draw = pd.DataFrame(
+        {USER_COL: [1] * 4, ITEM_COL: [1, 2, 3, 4], RATING_COL: [3.0] * 4, TIME_COL: [1, 2, 2, 3]}
+    )
+    _, test = temporal_split(draw, 0.5)
+    assert test[ITEM_COL].tolist() == [4]
+
+
+def test_temporal_split_rejects_non_numeric_timestamps():
+    frame = pd.DataFrame(
+        {USER_COL: [1, 1], ITEM_COL: [1, 2], RATING_COL: [3.0, 4.0], TIME_COL: ["1", "late"]}
+    )
+    with pytest.raises(SplitError, match=r"row 1 holds 'late'"):
+        temporal_split(frame)
+
+
+# --------------------------------------------------------------------------- S3
+
+
+@PROPERTY
+@given(ratings_frames(), fractions, st.integers(0, 2**16), st.sampled_from(["items", "users"]))
+def test_cold_start_splits_hold_out_whole_items_or_users(ratings, frac, seed, kind):
+    split, col = (
+        (cold_start_items_split, ITEM_COL) if kind == "items" else (cold_start_users_split, USER_COL)
+    )
+    n_keys = ratings[col].nunique()
+    n_hold = _held_out(frac, n_keys)
+    if n_hold >= n_keys:
+        with pytest.raises(SplitError, match="no distinct"):
+            split(ratings, frac, seed)
+        return
+    train, test = split(ratings, frac, seed)
+    assert_partition(ratings, train, test)
+    assert test[col].nunique() == n_hold
+    assert set(test[col]).isdisjoint(train[col])
+    # every rating of a held-out key is in test
+    assert len(test) == ratings[col].isin(test[col].unique()).sum()
+    report = leakage_report(train, test)
+    assert report[f"cold_{kind}"] == n_hold and report[f"cold_{kind[:-1]}_ratings"] == len(test)
+    pd.testing.assert_frame_equal(split(ratings, frac, seed)[1], test)
+
+
+# --------------------------------------------------------------------------- k-fold
+
+
+@PROPERTY
+@given(ratings_frames(), st.integers(2, 6), st.integers(0, 2**16))
+def test_kfold_every_rating_in_exactly_one_test_fold(ratings, k, seed):
+    if k > len(ratings):
+        with pytest.raises(SplitError, match="folds need at least"):
+            kfold_splits(ratings, k, seed)
+        return
+    folds = list(kfold_splits(ratings, k, seed))
+    assert len(folds) == k
+    for train, test in folds:
+        assert_partition(ratings, train, test)
+    tests = pd.concat([test for _, test in folds])
+    assert not tests.duplicated(KEY).any()
+    assert len(tests) == len(ratings)
+    sizes = [len(test) for _, test in folds]
+    assert max(sizes) - min(sizes) <= 1
+    again = list(kfold_splits(ratings, k, seed))
+    for (_, a), (_, b) in zip(folds, again):
+        pd.testing.assert_frame_equal(a, b)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+@PROPERTY
+@given(ratings_frames(min_rows=2), fractions, st.sampled_from(["random", "temporal"]))
+def test_train_val_split_is_a_slice_of_train(ratings, frac, how):
+    try:
+        fit, val = train_val_split(ratings, frac, seed=7, how=how)
+    except SplitError:  # same conditions as the underlying split, checked above
+        return
+    assert_partition(ratings, fit, val)
+    if how == "temporal":
+        assert_strictly_later(fit, val)
+
+
+def test_train_val_split_leaves_test_untouched():
+    ratings = _small_frame(40)
+    train, test = random_split(ratings, 0.25, seed=1)
+    fit, val = train_val_split(train, 0.2, seed=1)
+    assert len(fit) + len(val) == len(train) == 30
+    assert val.merge(test, on=KEY).empty and fit.merge(test, on=KEY).empty
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _small_frame(n: int = 10) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            USER_COL: np.arange(n) % 4,
+            ITEM_COL: np.arange(n),
+            RATING_COL: np.full(n, 3.5, dtype=np.float32),
+            TIME_COL: np.arange(n, dtype=np.int64),
+        }
+    )
+
+
+ALL_SPLITS = [
+    lambda r, f: random_split(r, f),
+    lambda r, f: temporal_split(r, f),
+    lambda r, f: cold_start_items_split(r, f),
+    lambda r, f: cold_start_users_split(r, f),
+    lambda r, f: train_val_split(r, f),
+    lambda r, f: train_val_split(r, f, how="temporal"),
+]
+SPLIT_IDS = ["random", "temporal", "cold_items", "cold_users", "val_random", "val_temporal"]
+
+
+@pytest.mark.parametrize("split", ALL_SPLITS, ids=SPLIT_IDS)
+@pytest.mark.parametrize("frac", [0, 1, -0.2, 1.5, float("nan"), "0.2", None, True])
+def test_bad_fraction_raises_split_error(split, frac):
+    with pytest.raises(SplitError, match="between 0 and 1"):
+        split(_small_frame(), frac)
+
+
+@pytest.mark.parametrize("split", ALL_SPLITS, ids=SPLIT_IDS)
+def test_empty_frame_raises_split_error(split):
+    with pytest.raises(SplitError, match="empty"):
+        split(_small_frame().iloc[:0], 0.2)
+
+
+@pytest.mark.parametrize("split", ALL_SPLITS, ids=SPLIT_IDS)
+def test_missing_column_raises_schema_error(split):
+    frame = _small_frame().rename(columns={ITEM_COL: "item"})
+    with pytest.raises(SchemaError, match=r"missing column\(s\) \['movieId'\]"):
+        split(frame, 0.2)
+
+
+@pytest.mark.parametrize("split", ALL_SPLITS[:2], ids=SPLIT_IDS[:2])
+def test_duplicate_pairs_raise_split_error(split):
+    frame = pd.concat([_small_frame(), _small_frame().iloc[[3]]], ignore_index=True)
+    with pytest.raises(SplitError, match=r"more than once, first at row 3.*duplicates='mean'"):
+        split(frame, 0.2)
+
+
+def test_splits_that_would_leave_a_side_empty():
+    one = _small_frame(1)
+    with pytest.raises(SplitError, match="leaves no ratings for training"):
+        random_split(one, 0.2)
+    with pytest.raises(SplitError, match="leaves no distinct items"):
+        cold_start_items_split(one, 0.5)
+    with pytest.raises(SplitError, match="leaves no distinct users"):
+        cold_start_users_split(_small_frame(4).assign(**{USER_COL: 0}), 0.5)
+    same_time = _small_frame().assign(**{TIME_COL: 7})
+    with pytest.raises(SplitError, match="test empty"):
+        temporal_split(same_time, 0.2)
+    with pytest.raises(SplitError, match="expected a pandas DataFrame"):
+        random_split([(1, 2, 3.0)], 0.2)
+
+
+@pytest.mark.parametrize("k", [1, 0, 2.5, True, "3"])
+def test_kfold_rejects_bad_k_at_call_time(k):
+    with pytest.raises(SplitError, match="k must be an integer"):
+        kfold_splits(_small_frame(), k)  # no next(): checked before the first fold
+
+
+def test_kfold_rejects_more_folds_than_ratings_and_bad_how():
+    with pytest.raises(SplitError, match="k=11 folds need at least 11 ratings"):
+        kfold_splits(_small_frame(10), 11)
+    with pytest.raises(SplitError, match="how must be 'random' or 'temporal'"):
+        train_val_split(_small_frame(), how="future")
+
+
+def test_custom_column_names():
+    frame = _small_frame(12).rename(
+        columns={USER_COL: "u", ITEM_COL: "i", RATING_COL: "r", TIME_COL: "t"}
+    )
+    cols = {"user_col": "u", "item_col": "i"}
+    train, test = random_split(frame, 0.25, **cols)
+    assert len(test) == 3
+    train, test = temporal_split(frame, 0.25, time_col="t", **cols)
+    assert (test.groupby("u")["t"].min() > train.groupby("u")["t"].max()).all()
+    train, test = cold_start_items_split(frame, 0.25, **cols)
+    assert set(train["i"]).isdisjoint(test["i"])
+    assert leakage_report(train, test, time_col="t", **cols)["cold_items"] == 3
+
+
+def test_leakage_report_hand_checked():
+    train = pd.DataFrame({USER_COL: [1, 1, 2], ITEM_COL: [10, 11, 10], TIME_COL: [5, 6, 5]})
+    test = pd.DataFrame(
+        {USER_COL: [1, 1, 2, 3], ITEM_COL: [10, 12, 13, 10], TIME_COL: [7, 6, 9, 1]}
+    )
+    report = leakage_report(train, test)
+    assert report["shared_pairs"] == 1 and report["shared_rows"] == 1  # (1, 10)
+    assert report["cold_users"] == 1 and report["cold_user_ratings"] == 1  # user 3
+    assert report["cold_items"] == 2 and report["cold_item_ratings"] == 2  # items 12, 13
+    assert report["not_after_train"] == 1  # user 1's rating at t=6 is not after t=6
+    assert report["train_ratings"] == 3 and report["test_ratings"] == 4
+    no_time = leakage_report(train.drop(columns=TIME_COL), test)
+    assert no_time["not_after_train"] is None
+
+
+# --------------------------------------------------------------------------- MovieLens
+
+
+def _movielens_dir() -> Path | None:
+    for d in (os.environ.get("RECSYS_TUTORIAL_DATA"), Path(__file__).resolve().parents[2] / "shared" / "data"):
+        if d and (Path(d) / "ml-latest-small.zip").is_file():
+            return Path(d)
+    return None
+
+
+@pytest.fixture(scope="module")
+def movielens() -> pd.DataFrame:
+    folder = _movielens_dir()
+    if folder is None:
+        pytest.skip("ml-latest-small.zip not found (set RECSYS_TUTORIAL_DATA to its folder)")
+    from recsys_tutorial.data import load_movielens
+
+    return load_movielens(path=folder, download=False).ratings
+
+
+def test_movielens_random_split_is_80_20(movielens):
+    train, test = random_split(movielens)
+    assert len(test) / len(movielens) == pytest.approx(0.2, abs=0.001)
+    report = leakage_report(train, test)
+    assert report["shared_pairs"] == 0 and report["cold_users"] == 0
+
+
+def test_movielens_temporal_split_is_about_80_20_and_later(movielens):
+    train, test = temporal_split(movielens)
+    assert 0.18 < len(test) / len(movielens) < 0.22
+    assert test[USER_COL].nunique() == movielens[USER_COL].nunique()  # all 610 users tested
+    assert_strictly_later(train, test)
+
+
+def test_movielens_cold_items_holds_10_percent_of_items(movielens):
+    train, test = cold_start_items_split(movielens)
+    n_items = movielens[ITEM_COL].nunique()
+    assert test[ITEM_COL].nunique() == round(0.1 * n_items)
+    assert set(test[ITEM_COL]).isdisjoint(train[ITEM_COL])
+    assert len(train) + len(test) == len(movielens)
+    other = cold_start_items_split(movielens, seed=7)[1]
+    assert set(other[ITEM_COL]) != set(test[ITEM_COL])  # the seed matters
+
+
+def test_movielens_cold_users_and_kfold(movielens):
+    train, test = cold_start_users_split(movielens)
+    assert test[USER_COL].nunique() == 61
+    assert set(test[USER_COL]).isdisjoint(train[USER_COL])
+    seen = np.zeros(len(movielens), dtype=int)
+    index = pd.MultiIndex.from_frame(movielens[KEY])
+    for _, fold in kfold_splits(movielens, k=5):
+        seen[index.get_indexer(pd.MultiIndex.from_frame(fold[KEY]))] += 1
+    assert (seen == 1).all()
