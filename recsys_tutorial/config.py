@@ -60,6 +60,10 @@ class Profile:
 
     def replace(self, **changes: object) -> Profile:
         """A copy with some fields changed (validated like the original)."""
+        known = {f.name for f in dataclasses.fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ConfigError(f"unknown profile field(s) {unknown}; known: {sorted(known)}")
         return dataclasses.replace(self, **changes)
 
 
@@ -98,7 +102,7 @@ PROFILES: dict[str, Profile] = {
 def get_profile(name: str | None = None) -> Profile:
     """The profile called ``name``, else the one named by ``RECSYS_TUTORIAL_PROFILE``, else ``full``."""
     chosen = name if name is not None else os.environ.get(PROFILE_ENV, DEFAULT_PROFILE)
-    chosen = chosen.strip().lower()
+    chosen = str(chosen).strip().lower()
     if chosen not in PROFILES:
         raise ConfigError(
             f"unknown profile {chosen!r}; choose one of {sorted(PROFILES)} "
@@ -109,9 +113,11 @@ def get_profile(name: str | None = None) -> Profile:
 
 def check_learning_rate(lr: object) -> float:
     """``lr`` as a positive, finite float, or a :class:`ConfigError` saying why not."""
+    if isinstance(lr, bool):
+        raise ConfigError(f"learning rate must be a number, got {lr!r}")
     try:
         value = float(lr)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"learning rate must be a number, got {lr!r}") from None
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"learning rate must be positive and finite, got {lr!r}")

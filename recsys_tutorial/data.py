@@ -9,12 +9,15 @@ caught before it reaches a model.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import io
+import lzma
 import os
 import re
 import tempfile
 import urllib.request
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,7 +148,7 @@ def validate_ratings(
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise RatingValueError(
-            f"{source}: {int(bad.sum())} rating(s) are missing (NaN), first at row {row}; "
+            f"{source}: column {rating_col!r}: {int(bad.sum())} rating(s) are missing (NaN), first at row {row}; "
             "drop or fill them before loading"
         )
     low, high = scale
@@ -153,7 +156,7 @@ def validate_ratings(
     if out_of_scale.any():
         row = int(np.flatnonzero(out_of_scale.to_numpy())[0])
         raise RatingValueError(
-            f"{source}: {int(out_of_scale.sum())} rating(s) outside the scale [{low}, {high}], "
+            f"{source}: column {rating_col!r}: {int(out_of_scale.sum())} rating(s) outside the scale [{low}, {high}], "
             f"first at row {row} (value {out[RATING_COL].iloc[row]}); rescale them or pass scale="
         )
     dup = out.duplicated([USER_COL, ITEM_COL], keep=False)
@@ -182,16 +185,25 @@ def _numeric_column(values: pd.Series, source: str, name: str, *, integer: bool 
     if bad.any():
         row = int(np.flatnonzero(bad.to_numpy())[0])
         raise SchemaError(
-            f"{source}: column {name!r} must hold numbers, but row {row} holds {values.iloc[row]!r}"
+            f"{source}: column {name!r} must hold numbers, but row {row} holds {_shown(values.iloc[row])}"
         )
     if integer:
         if converted.isna().any():
             row = int(np.flatnonzero(converted.isna().to_numpy())[0])
             raise SchemaError(f"{source}: column {name!r} is empty at row {row}")
-        if not np.all(np.mod(converted.to_numpy(dtype=float), 1) == 0):
-            raise SchemaError(f"{source}: column {name!r} must hold whole numbers")
+        fractional = np.mod(converted.to_numpy(dtype=float), 1) != 0
+        if fractional.any():
+            row = int(np.flatnonzero(fractional)[0])
+            raise SchemaError(
+                f"{source}: column {name!r} must hold whole numbers, but row {row} holds {_shown(values.iloc[row])}"
+            )
         return converted.astype(np.int64)
     return converted.astype(np.float64)
+
+
+def _shown(value: object) -> str:
+    """``repr`` of a cell for messages, without NumPy's ``np.float64(...)`` wrapper."""
+    return repr(value.item() if isinstance(value, np.generic) else value)
 
 
 _YEAR_RE = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
@@ -252,15 +264,18 @@ def from_frames(
     missing = [c for c in (item_col, title_col) if c not in items.columns]
     if missing:
         raise SchemaError(f"items: missing column(s) {missing}; found {list(items.columns)}")
-    genres = items[genres_col] if genres_col and genres_col in items.columns else [[]] * len(items)
+    genres = items[genres_col] if genres_col and genres_col in items.columns else [None] * len(items)
     movies = pd.DataFrame(
         {
             ITEM_COL: _numeric_column(items[item_col], "items", item_col, integer=True),
             TITLE_COL: items[title_col].fillna("").astype(str),
             YEAR_COL: pd.array([pd.NA] * len(items), dtype="Int64"),
-            GENRES_COL: [g if isinstance(g, list) else [s for s in str(g).split("|") if s] for g in genres],
+            GENRES_COL: [_genre_list(g) for g in genres],
         }
     )
+    if movies[ITEM_COL].duplicated().any():
+        dup = int(movies[ITEM_COL][movies[ITEM_COL].duplicated()].iloc[0])
+        raise SchemaError(f"items: item id {dup} appears more than once; keep one row per item")
     if "year" in items.columns:
         movies[YEAR_COL] = pd.to_numeric(items["year"], errors="coerce").astype("Int64").to_numpy()
     unknown = sorted(set(clean[ITEM_COL]) - set(movies[ITEM_COL]))
@@ -270,6 +285,16 @@ def from_frames(
             "add them to the items frame or drop their ratings"
         )
     return RatingsData(ratings=clean, movies=movies, name=name, scale=scale)
+
+
+def _genre_list(value: object) -> list[str]:
+    """Genres given as a list/tuple or a ``|``-separated string; missing values give ``[]``."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [str(g) for g in value]
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return []
+    text = str(value)
+    return [] if text == "(no genres listed)" else [g for g in text.split("|") if g]
 
 
 # --------------------------------------------------------------------------- MovieLens
@@ -331,17 +356,31 @@ def download_movielens(name: str = "ml-latest-small", *, progress: bool = True) 
     url = GROUPLENS_URL.format(name=name)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=".part")
     try:
+        received = 0
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
             total = int(resp.headers.get("Content-Length") or 0) or None
             with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {name}", disable=not progress) as bar:
                 while chunk := resp.read(1 << 16):
                     out.write(chunk)
+                    received += len(chunk)
                     bar.update(len(chunk))
-        _read_members(name, Path(tmp))  # verify before it enters the cache
+        if total is not None and received != total:
+            raise DataFileError(
+                f"the download of {url} is truncated: received {received} of {total} bytes; "
+                "run it again, or download the archive by hand and set "
+                f"{DATA_ENV} to its folder"
+            )
+        try:
+            _read_members(name, Path(tmp))  # verify before it enters the cache
+        except DataFileError as exc:  # name the URL, not the temporary file about to vanish
+            raise type(exc)(
+                f"the download of {url} is truncated or corrupted ({exc}); nothing was cached. "
+                f"Run it again, or download the archive by hand and set {DATA_ENV} to its folder"
+            ) from exc
         os.replace(tmp, target)
-    except OSError as exc:
+    except (OSError, http.client.HTTPException) as exc:
         raise DataFileError(
-            f"could not download {url}: {exc}. Download it by hand and set {DATA_ENV} to its folder"
+            f"could not download {url}: {type(exc).__name__}: {exc}. Download it by hand and set {DATA_ENV} to its folder"
         ) from exc
     finally:
         if os.path.exists(tmp):
@@ -362,17 +401,22 @@ def _read_members(name: str, source: Path) -> dict[str, bytes]:
     else:
         if source.stat().st_size == 0:
             raise DataFileError(f"{source}: the file is empty; delete it and download the archive again")
+        absent: list[str] = []
         try:
             with zipfile.ZipFile(source) as zf:
                 names = {Path(n).name: n for n in zf.namelist()}
-                for fname in expected:
-                    if fname not in names:
-                        raise DataFileError(f"{source}: the archive has no {fname}; is it the right archive?")
-                    files[fname] = zf.read(names[fname])
-        except (zipfile.BadZipFile, EOFError, zlib_error()) as exc:
+                absent = [fname for fname in expected if fname not in names]
+                if not absent:
+                    files = {fname: zf.read(names[fname]) for fname in expected}
+        except _ZIP_ERRORS as exc:
+            # a damaged header can surface as almost anything: bad CRC, an unknown
+            # compression method or version (NotImplementedError), an LZMA error, ...
             raise DataFileError(
-                f"{source}: truncated or corrupted archive ({exc}); delete it and download it again"
+                f"{source}: truncated or corrupted archive ({type(exc).__name__}: {exc}); "
+                "delete it and download it again"
             ) from exc
+        if absent:
+            raise DataFileError(f"{source}: the archive has no {absent[0]}; is it the right archive?")
     for fname, data in files.items():
         digest = hashlib.sha256(data).hexdigest()
         if digest != expected[fname]:
@@ -384,9 +428,21 @@ def _read_members(name: str, source: Path) -> dict[str, bytes]:
 
 
 def zlib_error() -> type[Exception]:
-    import zlib
-
     return zlib.error
+
+
+_ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    zlib.error,
+    lzma.LZMAError,
+    NotImplementedError,
+    RuntimeError,  # e.g. an encryption flag set by a flipped bit
+    ValueError,
+    UnicodeDecodeError,
+    OSError,
+)
 
 
 def _read_csv(files: dict[str, bytes], fname: str, source: Path) -> pd.DataFrame:
@@ -407,6 +463,8 @@ def read_ratings_csv(
     p = Path(path)
     if not p.exists():
         raise DataFileError(f"{p}: no such file")
+    if not p.is_file():
+        raise DataFileError(f"{p}: is a folder, not a CSV file")
     if p.stat().st_size == 0:
         raise DataFileError(f"{p}: the file is empty")
     try:
@@ -415,6 +473,8 @@ def read_ratings_csv(
         raise DataFileError(f"{p}: not UTF-8 text ({exc}); re-save it as UTF-8") from exc
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataFileError(f"{p}: not a readable CSV ({exc})") from exc
+    except OSError as exc:
+        raise DataFileError(f"{p}: cannot be read ({exc})") from exc
     return validate_ratings(frame, duplicates=duplicates, scale=scale, source=str(p), **columns)
 
 

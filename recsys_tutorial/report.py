@@ -16,11 +16,15 @@ RECORDED: dict[str, Any] = {}
 
 def print_environment() -> dict[str, str]:
     """Print (and return) Python, library versions, the device and the profile in use."""
-    import numpy
-    import pandas
-    import sklearn
-    import torch
-    import transformers
+    import warnings
+
+    with warnings.catch_warnings():  # tqdm's "IProgress not found" notice is noise here
+        warnings.simplefilter("ignore")
+        import numpy
+        import pandas
+        import sklearn
+        import torch
+        import transformers
 
     from .config import get_device, get_profile
 

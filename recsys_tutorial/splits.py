@@ -210,8 +210,10 @@ def temporal_split(
     mask[order] = in_test_sorted
     train, test = _sides(ratings, mask)
     return _check_sides(
-        train, test, "no user has two ratings at distinct timestamps, so no rating can be "
-        "strictly later than that user's training ratings"
+        train,
+        test,
+        "no user has two ratings at distinct timestamps, so no rating can be "
+        "strictly later than that user's training ratings",
     )
 
 
@@ -382,4 +384,3 @@ def leakage_report(
         latest = test[user_col].map(last)  # NaN for cold users: nothing to be after
         report["not_after_train"] = int((test[time_col] <= latest).sum())
     return report
-

@@ -119,7 +119,9 @@ def _reference_temporal_test_keys(ratings: pd.DataFrame, frac: float) -> set[tup
         if not cuts:
             continue
         cut = min(cuts, key=lambda p: (abs(p - ideal), -p))
-        keys |= {(user, item) for item, t in zip(g[ITEM_COL], times) if t >= times[cut]}
+        keys |= {
+            (user, item) for item, t in zip(g[ITEM_COL], times, strict=True) if t >= times[cut]
+        }
     return keys
 
 
@@ -134,7 +136,7 @@ def test_temporal_split_test_strictly_later_per_user(ratings, frac):
     train, test = temporal_split(ratings, frac)
     assert_partition(ratings, train, test)
     assert_strictly_later(train, test)
-    assert set(zip(test[USER_COL], test[ITEM_COL])) == expected
+    assert set(zip(test[USER_COL], test[ITEM_COL], strict=True)) == expected
     # users with a single rating, or all ratings at one time, stay in train
     per_user = ratings.groupby(USER_COL)[TIME_COL].nunique()
     assert set(test[USER_COL]) == set(per_user[per_user >= 2].index)
@@ -155,8 +157,14 @@ def test_temporal_split_tie_rule_hand_checked():
         }
     )
     train, test = temporal_split(ratings, 0.2)
-    assert sorted(zip(test[USER_COL], test[ITEM_COL])) == [
-        (1, 10), (1, 12), (1, 14), (4, 11), (4, 12), (4, 13), (4, 14),
+    assert sorted(zip(test[USER_COL], test[ITEM_COL], strict=True)) == [
+        (1, 10),
+        (1, 12),
+        (1, 14),
+        (4, 11),
+        (4, 12),
+        (4, 13),
+        (4, 14),
     ]
     assert_partition(ratings, train, test)
 
@@ -184,7 +192,9 @@ def test_temporal_split_rejects_non_numeric_timestamps():
 @given(ratings_frames(), fractions, st.integers(0, 2**16), st.sampled_from(["items", "users"]))
 def test_cold_start_splits_hold_out_whole_items_or_users(ratings, frac, seed, kind):
     split, col = (
-        (cold_start_items_split, ITEM_COL) if kind == "items" else (cold_start_users_split, USER_COL)
+        (cold_start_items_split, ITEM_COL)
+        if kind == "items"
+        else (cold_start_users_split, USER_COL)
     )
     n_keys = ratings[col].nunique()
     n_hold = _held_out(frac, n_keys)
@@ -223,7 +233,7 @@ def test_kfold_every_rating_in_exactly_one_test_fold(ratings, k, seed):
     sizes = [len(test) for _, test in folds]
     assert max(sizes) - min(sizes) <= 1
     again = list(kfold_splits(ratings, k, seed))
-    for (_, a), (_, b) in zip(folds, again):
+    for (_, a), (_, b) in zip(folds, again, strict=True):
         pd.testing.assert_frame_equal(a, b)
 
 
@@ -363,7 +373,10 @@ def test_leakage_report_hand_checked():
 
 
 def _movielens_dir() -> Path | None:
-    for d in (os.environ.get("RECSYS_TUTORIAL_DATA"), Path(__file__).resolve().parents[2] / "shared" / "data"):
+    for d in (
+        os.environ.get("RECSYS_TUTORIAL_DATA"),
+        Path(__file__).resolve().parents[2] / "shared" / "data",
+    ):
         if d and (Path(d) / "ml-latest-small.zip").is_file():
             return Path(d)
     return None

@@ -1,0 +1,412 @@
+"""Tests on an executed, built copy of the book (staged by the Makefile).
+
+Run after ``make notebooks-quick book-quick`` (or ``make book``)::
+
+    RECSYS_TUTORIAL_BOOK_DIR=<stage dir> RECSYS_TUTORIAL_PROFILE=quick pytest tests/test_book.py
+
+``<stage dir>`` holds ``_config.yml``, ``_toc.yml`` and ``book/`` with notebooks executed in
+place (``pytest --nbmake --overwrite``) and the HTML under ``_build/html``. Without
+``RECSYS_TUTORIAL_BOOK_DIR`` the whole module is skipped. The rendering tests (names
+containing ``render``) open pages in headless Chromium and skip when it is not installed.
+
+Adding a notebook's numbers
+---------------------------
+Every number a notebook records with ``recsys_tutorial.report.record(name, value)`` can be
+bounded in ``BOUNDS``: ``BOUNDS[notebook stem][name]`` is either
+
+* ``(low, high)``: the same bounds for every profile, or
+* ``{"quick": (low, high), "full": (low, high)}``: per profile; a profile left out is not
+  checked for that name.
+
+``low`` or ``high`` may be ``None`` (unbounded on that side); both ends are inclusive.
+Keep bounds loose (the quick profile trains on a few hundred ratings). A bounded name the
+executed notebook did not record FAILS, so a notebook that stops recording is caught, and
+every notebook listed in ``_toc.yml`` needs an entry with at least one bound.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BOOK_DIR_ENV = "RECSYS_TUTORIAL_BOOK_DIR"
+PROFILE_ENV = "RECSYS_TUTORIAL_PROFILE"
+
+if not os.environ.get(BOOK_DIR_ENV):
+    pytest.skip(
+        f"{BOOK_DIR_ENV} is not set: these tests need an executed, built book "
+        "(make notebooks-quick book-quick)",
+        allow_module_level=True,
+    )
+
+import yaml  # noqa: E402  (jupyter-book depends on PyYAML)
+
+from recsys_tutorial.report import recorded_values  # noqa: E402
+
+BOOK_DIR = Path(os.environ[BOOK_DIR_ENV]).resolve()
+PROFILE = os.environ.get(PROFILE_ENV, "full").strip().lower()
+HTML_DIR = BOOK_DIR / "_build" / "html"
+SCREENSHOT_DIR = BOOK_DIR / "screenshots"
+
+Range = tuple[float | None, float | None]
+
+# --------------------------------------------------------------------------- bounds
+# notebook stem -> recorded name -> (low, high) | {"quick": (low, high), "full": (low, high)}
+BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
+    "01_movielens": {
+        # ml-latest-small is fixed (checked by SHA-256): these are exact up to rounding.
+        "n_ratings": (100_836, 100_836),
+        "n_users": (610, 610),
+        "n_items": (9_724, 9_724),
+        "n_catalogue": (9_742, 9_742),
+        "density": (0.0165, 0.0175),
+        "density_pct": (1.65, 1.75),
+        "mean_rating": (3.49, 3.51),
+        "std_rating": (1.0, 1.1),
+        "share_ratings_4plus": (0.45, 0.50),
+        "share_top10pct_items": (0.55, 0.70),
+        "n_head": (970, 975),
+        "items_rated_once": (3_000, 3_700),
+        "max_item_ratings": (300, 350),
+        "corner_density": (0.2, 0.9),
+        "min_ratings_per_user": (20, 20),
+        "median_ratings_per_user": (60, 80),
+        "max_ratings_per_user": (2_500, 2_800),
+        "first_year": (1996, 1996),
+        "last_year": (2018, 2018),
+        "n_genres": (19, 20),
+        "top_genre_share": (0.35, 0.45),
+    },
+    # "02_concepts": {...}, "03_algorithm": {...}: add one entry per notebook, e.g.
+    # "05_2_finetuning": {"test_rmse": {"quick": (0.5, 2.0), "full": (0.8, 0.98)}},
+}
+
+
+# --------------------------------------------------------------------------- the table of contents
+def _toc_files() -> list[str]:
+    """Every file of _toc.yml in order (root first), without extension."""
+    toc = yaml.safe_load((BOOK_DIR / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"]]
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for key in ("parts", "chapters", "sections"):
+                for child in node.get(key, []) or []:
+                    walk(child)
+        elif isinstance(node, list):
+            for child in node:
+                walk(child)
+
+    walk(toc)
+    return [str(Path(f).with_suffix("")) if Path(f).suffix in (".md", ".ipynb") else f for f in files]
+
+
+def _source(entry: str) -> Path | None:
+    for suffix in (".ipynb", ".md"):
+        path = BOOK_DIR / f"{entry}{suffix}"
+        if path.exists():
+            return path
+    return None
+
+
+TOC = _toc_files()
+NOTEBOOKS = [e for e in TOC if (BOOK_DIR / f"{e}.ipynb").exists()]
+NOTEBOOK_STEMS = {Path(e).name: e for e in NOTEBOOKS}
+
+
+def _load(entry: str) -> dict:
+    return json.loads((BOOK_DIR / f"{entry}.ipynb").read_text(encoding="utf-8"))
+
+
+def _cell_text(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+# --------------------------------------------------------------------------- (a) executed notebooks
+def test_toc_sources_exist():
+    missing = [e for e in TOC if _source(e) is None]
+    assert not missing, f"_toc.yml lists files missing from {BOOK_DIR}: {missing}"
+    assert NOTEBOOKS, "no notebook in _toc.yml"
+
+
+@pytest.mark.parametrize("entry", NOTEBOOKS)
+def test_notebook_executed_without_errors(entry):
+    nb = _load(entry)
+    code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code_cells, f"{entry}: no code cells (still a placeholder?)"
+    not_run = [i for i, c in enumerate(code_cells) if c.get("execution_count") is None and _cell_text(c).strip()]
+    assert not not_run, f"{entry}: code cells {not_run} were not executed; run nbmake --overwrite on the staged copy"
+    n_outputs = sum(len(c.get("outputs", [])) for c in code_cells)
+    assert n_outputs > 0, f"{entry}: executed notebook has no outputs"
+    errors = [
+        f"cell {i}: {o.get('ename')}: {o.get('evalue')}"
+        for i, c in enumerate(code_cells)
+        for o in c.get("outputs", [])
+        if o.get("output_type") == "error"
+    ]
+    assert not errors, f"{entry}: error outputs: {errors}"
+
+
+@pytest.mark.parametrize("entry", NOTEBOOKS)
+def test_notebook_structure(entry):
+    """The structure CONTRIBUTING.md asks of every notebook."""
+    cells = _load(entry)["cells"]
+    assert cells and cells[0]["cell_type"] == "markdown" and _cell_text(cells[0]).lstrip().startswith("# "), (
+        f"{entry}: the first cell must be a markdown title ('# ...')"
+    )
+    code = [_cell_text(c) for c in cells if c["cell_type"] == "code"]
+    assert any("print_environment()" in src for src in code), f"{entry}: no setup cell calling print_environment()"
+    params = [c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(params) == 1, f"{entry}: needs exactly one cell tagged 'parameters', found {len(params)}"
+    assert "get_profile(" in _cell_text(params[0]), f"{entry}: the parameters cell must read sizes from get_profile()"
+    markdown = "\n".join(_cell_text(c) for c in cells if c["cell_type"] == "markdown")
+    assert re.search(r"^## 1\. ", markdown, re.M), f"{entry}: sections must be numbered ('## 1. ...')"
+    assert re.search(r"^## Summary", markdown, re.M), f"{entry}: no '## Summary' section"
+    assert re.search(r"^## Exercises", markdown, re.M), f"{entry}: no '## Exercises' section"
+    assert "{exercise}" in markdown and "{solution}" in markdown, f"{entry}: exercises need {{exercise}} and {{solution}} blocks"
+
+
+# --------------------------------------------------------------------------- (b) recorded numbers
+def _range_for(spec: Range | dict[str, Range]) -> Range | None:
+    if isinstance(spec, dict):
+        return spec.get(PROFILE)
+    return spec
+
+
+def test_bounds_cover_every_notebook():
+    unknown = sorted(set(BOUNDS) - set(NOTEBOOK_STEMS))
+    assert not unknown, f"BOUNDS has entries for notebooks not in _toc.yml: {unknown}"
+    uncovered = sorted(stem for stem in NOTEBOOK_STEMS if not BOUNDS.get(stem))
+    assert not uncovered, f"add bounds for the numbers these notebooks record (BOUNDS in {__file__}): {uncovered}"
+
+
+@pytest.mark.parametrize("entry", NOTEBOOKS)
+def test_notebook_records_numbers(entry):
+    values = recorded_values(str(BOOK_DIR / f"{entry}.ipynb"))
+    assert values, f"{entry}: records no numbers (recsys_tutorial.report.record)"
+
+
+BOUND_CASES = [
+    pytest.param(stem, name, spec, id=f"{stem}:{name}")
+    for stem, names in BOUNDS.items()
+    for name, spec in names.items()
+]
+
+
+@pytest.mark.parametrize(("stem", "name", "spec"), BOUND_CASES)
+def test_recorded_value_within_bounds(stem, name, spec):
+    bounds = _range_for(spec)
+    if bounds is None:
+        pytest.skip(f"no bound for profile {PROFILE!r}")
+    assert stem in NOTEBOOK_STEMS, f"{stem} is not a notebook of _toc.yml in {BOOK_DIR}"
+    values = recorded_values(str(BOOK_DIR / f"{NOTEBOOK_STEMS[stem]}.ipynb"))
+    assert name in values, f"{stem}: {name!r} was not recorded (recorded: {sorted(values)})"
+    value = values[name]
+    assert isinstance(value, (int, float)) and not isinstance(value, bool), f"{stem}: {name} = {value!r} is not a number"
+    assert math.isfinite(value), f"{stem}: {name} = {value!r}"
+    low, high = bounds
+    assert (low is None or value >= low) and (high is None or value <= high), (
+        f"{stem}: {name} = {value!r} outside [{low}, {high}] (profile {PROFILE})"
+    )
+
+
+# --------------------------------------------------------------------------- (c) HTML
+@pytest.mark.parametrize("entry", TOC)
+def test_html_page_exists(entry):
+    page = HTML_DIR / f"{entry}.html"
+    assert page.is_file() and page.stat().st_size > 0, f"{page} missing: was the book built?"
+
+
+@pytest.mark.parametrize("entry", NOTEBOOKS)
+def test_plot_images_in_html(entry):
+    """Every figure a notebook produced is in its page, and every <img> points to a file."""
+    nb = _load(entry)
+    n_figures = sum(
+        1
+        for c in nb["cells"]
+        if c["cell_type"] == "code"
+        for o in c.get("outputs", [])
+        if any(k.startswith("image/") for k in o.get("data", {}))
+        and "remove-output" not in c.get("metadata", {}).get("tags", [])
+    )
+    if Path(entry).name == "01_movielens":
+        assert n_figures >= 5, f"{entry}: expected its plots, found {n_figures} image outputs"
+    page = HTML_DIR / f"{entry}.html"
+    html = page.read_text(encoding="utf-8")
+    srcs = re.findall(r"<img[^>]*\ssrc=\"([^\"]+)\"", html)
+    local = [s for s in srcs if not s.startswith(("http:", "https:", "data:"))]
+    assert len(srcs) >= n_figures, f"{entry}: {n_figures} figures in the notebook, {len(srcs)} <img> in the page"
+    missing = [s for s in local if not (page.parent / s.split("?")[0]).is_file()]
+    assert not missing, f"{entry}: images missing from the HTML build: {missing}"
+
+
+# --------------------------------------------------------------------------- (d) rendering
+def _chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    return None
+
+
+def _free_port() -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    if not HTML_DIR.is_dir():
+        pytest.fail(f"{HTML_DIR} missing: build the book first")
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(HTML_DIR)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("the local HTTP server did not start")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = _chromium()
+    if exe is None:
+        pytest.skip("headless Chromium is not installed (Debian: apt-get install -y chromium)")
+    profile_dir = tempfile.mkdtemp(prefix="recsys-chromium-")
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    base_args = [
+        exe,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        f"--user-data-dir={profile_dir}",
+        "--virtual-time-budget=20000",
+    ]
+
+    def run(url: str, *extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [*base_args, *extra, url], capture_output=True, text=True, timeout=180, check=False
+        )
+
+    class Browser:
+        def dom(self, url: str) -> str:
+            result = run(url, "--dump-dom")
+            assert result.returncode == 0 and result.stdout.strip(), (
+                f"chromium --dump-dom {url} failed ({result.returncode}): {result.stderr[-2000:]}"
+            )
+            return result.stdout
+
+        def screenshot(self, url: str, name: str, height: int = 2400) -> Path:
+            out = SCREENSHOT_DIR / name
+            result = run(url, f"--screenshot={out}", f"--window-size=1280,{height}")
+            assert result.returncode == 0 and out.is_file() and out.stat().st_size > 10_000, (
+                f"chromium --screenshot {url} failed ({result.returncode}): {result.stderr[-2000:]}"
+            )
+            return out
+
+    yield Browser()
+    shutil.rmtree(profile_dir, ignore_errors=True)
+
+
+def _pages_with(pattern: str) -> list[str]:
+    found = []
+    for entry in TOC:
+        page = HTML_DIR / f"{entry}.html"
+        if page.is_file() and re.search(pattern, page.read_text(encoding="utf-8")):
+            found.append(entry)
+    return found
+
+
+# Raw math markup as Sphinx writes it for MathJax: \( ... \) inline, \[ ... \] display.
+MATH_PATTERN = r'class="math[ "]|\\\(|\\\['
+MERMAID_PATTERN = r'class="mermaid[ "]'
+
+
+def test_render_math_typeset(server, browser):
+    pages = _pages_with(MATH_PATTERN)
+    assert "book/01_background" in pages, "book/01_background should contain math"
+    for entry in pages[:4]:
+        dom = browser.dom(f"{server}/{entry}.html")
+        assert "<mjx-container" in dom, f"{entry}: MathJax did not typeset the math (offline vendoring broken?)"
+        assert re.search(r"<mjx-container[^>]*>\s*<svg", dom), f"{entry}: MathJax output is not SVG"
+        assert not re.search(r'<g[^>]*data-mml-node="merror"', dom), f"{entry}: MathJax reported a TeX error"
+    browser.screenshot(f"{server}/book/01_background.html", "01_background.png", height=3600)
+
+
+def _mermaid_blocks(dom: str) -> list[str]:
+    return re.findall(r'<pre[^>]*class="mermaid[^"]*"[^>]*>(.*?)</pre>', dom, re.S) + re.findall(
+        r'<div[^>]*class="mermaid[^"]*"[^>]*>(.*?</svg>)', dom, re.S
+    )
+
+
+def test_render_mermaid_diagrams(server, browser):
+    pages = _pages_with(MERMAID_PATTERN)
+    assert "book/01_background" in pages, "book/01_background should contain a Mermaid diagram"
+    for entry in pages:
+        dom = browser.dom(f"{server}/{entry}.html")
+        blocks = _mermaid_blocks(dom)
+        assert blocks, f"{entry}: no .mermaid element in the rendered page"
+        unrendered = [b[:80] for b in blocks if "<svg" not in b]
+        assert not unrendered, f"{entry}: Mermaid did not render (offline vendoring broken?): {unrendered}"
+        assert "Syntax error in text" not in dom, f"{entry}: Mermaid reported a syntax error"
+        if entry != "book/01_background":  # its screenshot is taken by the math test
+            browser.screenshot(f"{server}/{entry}.html", f"{Path(entry).name}.png", height=3600)
+
+
+def test_render_plots_load(server, browser):
+    """The chapters' figures are served and appear in the rendered page."""
+    for entry in NOTEBOOKS:
+        page = HTML_DIR / f"{entry}.html"
+        srcs = re.findall(r"<img[^>]*\ssrc=\"([^\"]+)\"", page.read_text(encoding="utf-8"))
+        for src in srcs:
+            if src.startswith(("http:", "https:", "data:")):
+                continue
+            url = urllib.parse.urljoin(f"{server}/{entry}.html", src)
+            with urllib.request.urlopen(url, timeout=10) as resp:
+                assert resp.status == 200 and len(resp.read()) > 1000, f"{entry}: {src} not served"
+    entry = NOTEBOOK_STEMS.get("01_movielens")
+    assert entry, "01_movielens missing from _toc.yml"
+    dom = browser.dom(f"{server}/{entry}.html")
+    assert len(re.findall(r"<img[^>]*\ssrc=\"[^\"]*_images/", dom)) >= 5, f"{entry}: plots missing from the rendered page"
+    browser.screenshot(f"{server}/{entry}.html", "01_movielens.png", height=4000)

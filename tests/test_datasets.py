@@ -1,0 +1,116 @@
+import numpy as np
+import pytest
+import torch
+
+from recsys_tutorial.datasets import (
+    LengthBucketSampler,
+    RatingTextDataset,
+    RatingVectorDataset,
+    make_loader,
+    masked_mse,
+    rating_matrix,
+)
+from recsys_tutorial.errors import ConfigError, DataError
+from recsys_tutorial.models import TargetScaler
+
+
+def _texts(n, seed=0):
+    rng = np.random.default_rng(seed)
+    words = ["toy", "story", "heat", "alien", "matrix", "jaws", "rocky", "up"]
+    hist = [" ".join(rng.choice(words, int(rng.integers(1, 40)))) for _ in range(n)]
+    cand = [" ".join(rng.choice(words, int(rng.integers(1, 6)))) for _ in range(n)]
+    return hist, cand, rng.integers(1, 11, n) / 2
+
+
+def test_rating_text_dataset_truncates_history_keeps_candidate(tokenizer):
+    hist = ["toy story " * 100, "heat"]
+    cand = ["alien resurrection (1997) | sci-fi", "jaws"]
+    ds = RatingTextDataset(hist, cand, [4.0, 2.5], tokenizer, max_length=24)
+    assert len(ds) == 2
+    assert ds.lengths[0] == 24 and ds.lengths[1] < 24
+    item = ds[0]
+    assert set(item) >= {"input_ids", "attention_mask", "labels"}
+    assert "token_type_ids" in item  # BERT tokenizers give segment ids
+    decoded = tokenizer.decode(item["input_ids"])
+    assert "alien resurrection ( 1997 ) | sci - fi" in decoded  # the candidate survived whole
+    assert isinstance(item["labels"], float) and item["labels"] == 4.0
+    scaled = RatingTextDataset(hist, cand, [4.0, 2.5], tokenizer, scaler=TargetScaler(3.0, 0.5))
+    assert scaled[0]["labels"] == pytest.approx(2.0) and scaled.ratings[0] == 4.0
+
+
+def test_rating_text_dataset_length_mismatch(tokenizer):
+    with pytest.raises(DataError, match="pair up"):
+        RatingTextDataset(["a", "b"], ["c"], [1.0, 2.0], tokenizer)
+    with pytest.raises(DataError, match="one rating per pair"):
+        RatingTextDataset(["a"], ["c"], [1.0, 2.0], tokenizer)
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_bucket_sampler_covers_every_index_once(shuffle):
+    lengths = np.random.default_rng(0).integers(5, 90, 1037)
+    sampler = LengthBucketSampler(lengths, 16, shuffle=shuffle, seed=3, chunk_batches=4)
+    batches = list(sampler)
+    assert len(batches) == len(sampler)
+    flat = np.concatenate(batches)
+    assert len(flat) == 1037 and sorted(flat.tolist()) == list(range(1037))
+    assert all(1 <= len(b) <= 16 for b in batches)
+
+
+def test_bucket_sampler_groups_lengths_and_is_deterministic_by_epoch():
+    lengths = np.random.default_rng(1).integers(5, 90, 800)
+    sampler = LengthBucketSampler(lengths, 16, seed=7)
+    spread = np.mean([np.ptp(lengths[b]) for b in sampler])
+    random_spread = np.mean([np.ptp(lengths[i : i + 16]) for i in range(0, 800, 16)])
+    assert spread < random_spread / 3  # similar lengths share a batch
+    first = list(sampler)
+    assert list(LengthBucketSampler(lengths, 16, seed=7)) == first  # same seed, same order
+    sampler.set_epoch(1)
+    assert list(sampler) != first  # a new order each epoch
+    sampler.set_epoch(0)
+    assert list(sampler) == first  # ... reproducible from (seed, epoch): resumable
+    with pytest.raises(ConfigError):
+        LengthBucketSampler(lengths, 0)
+
+
+def test_make_loader_pads_dynamically(tokenizer):
+    hist, cand, ratings = _texts(50)
+    ds = RatingTextDataset(hist, cand, ratings, tokenizer, max_length=64)
+    loader = make_loader(ds, 8, shuffle=True, seed=0)
+    seen = 0
+    for batch in loader:
+        assert batch["input_ids"].shape == batch["attention_mask"].shape
+        assert batch["input_ids"].shape[1] == int(batch["attention_mask"].sum(1).max())  # no excess padding
+        assert batch["labels"].dtype == torch.float32
+        seen += len(batch["labels"])
+    assert seen == 50
+    plain = make_loader(ds, 8, shuffle=False, bucket=False)
+    order = np.concatenate(list(plain.batch_sampler))
+    np.testing.assert_array_equal(order, np.arange(50))
+
+
+def test_masked_mse_matches_hand_computation():
+    pred = torch.tensor([[3.0, 4.0, 1.0], [2.0, 0.0, 5.0]])
+    target = torch.tensor([[4.0, float("nan"), 2.0], [2.0, 1.0, 0.0]])
+    mask = torch.tensor([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    # observed: (4-3)^2=1, (2-1)^2=1, (2-2)^2=0 -> 2/3
+    loss = masked_mse(pred, target, mask)
+    assert loss.item() == pytest.approx(2.0 / 3.0)
+    assert masked_mse(pred, target, torch.zeros_like(mask)).item() == 0.0
+    pred.requires_grad_(True)
+    masked_mse(pred, target, mask).backward()
+    assert torch.isfinite(pred.grad).all() and pred.grad[0, 1] == 0
+
+
+def test_rating_vector_dataset(tokenizer):
+    import pandas as pd
+
+    ratings = pd.DataFrame({"userId": [1, 1, 2], "movieId": [10, 30, 20], "rating": [4.0, 2.0, 5.0]})
+    matrix = rating_matrix(ratings, [1, 2], [10, 20, 30])
+    assert np.isnan(matrix[0, 1]) and matrix[0, 2] == 2.0 and matrix[1, 1] == 5.0
+    ds = RatingVectorDataset(["toy story 5.0", "heat 4.0; alien 2.0"], matrix, tokenizer)
+    item = ds[0]
+    assert item["labels"] == [4.0, 0.0, 2.0] and item["label_mask"] == [1.0, 0.0, 1.0]
+    batch = next(iter(make_loader(ds, 2, shuffle=False)))
+    assert batch["labels"].shape == (2, 3) and batch["label_mask"].shape == (2, 3)
+    with pytest.raises(DataError):
+        RatingVectorDataset(["a"], matrix, tokenizer)
