@@ -6,13 +6,11 @@ side keeps the input's row order and columns. Column names are keyword arguments
 (``user_col=``, ``item_col=``, ``time_col=``) defaulting to the package's. Random splits are
 deterministic given ``seed``.
 
-=====  ==========================  ============================================================
-S1     :func:`random_split`        a random share of all ratings
-S2     :func:`temporal_split`      per user, the most recent ratings (strictly later than train)
-S3     :func:`cold_start_items_split` / :func:`cold_start_users_split`: whole items / users
-—      :func:`kfold_splits`        k folds, each rating in exactly one test fold
-—      :func:`train_val_split`     a validation slice carved out of ``train`` only
-=====  ==========================  ============================================================
+- S1 :func:`random_split`: a random share of all ratings;
+- S2 :func:`temporal_split`: per user, the most recent ratings (strictly later than train);
+- S3 :func:`cold_start_items_split` / :func:`cold_start_users_split`: whole items / users;
+- :func:`kfold_splits`: k folds, each rating in exactly one test fold (chapter 2);
+- :func:`train_val_split`: a validation slice carved out of ``train`` only (chapter 2).
 
 :func:`leakage_report` counts what a test set shares with its training set.
 

@@ -53,11 +53,6 @@ def _movielens_zip() -> Path | None:
     return None
 
 
-needs_movielens = pytest.mark.skipif(
-    _movielens_zip() is None, reason=f"{NAME}.zip not found (set {DATA_ENV} to its folder)"
-)
-
-
 @pytest.fixture(scope="module")
 def zip_bytes() -> bytes:
     path = _movielens_zip()

@@ -133,8 +133,8 @@ def test_early_stopping_restores_the_best_weights(pairs, tokenizer, make_tiny_be
     result = train(model, train_loader, val_loader, cfg, scaler=scaler)
     rmses = [h["val_rmse"] for h in result.history]
     assert result.best_val_rmse == min(rmses)
-    if result.stopped_early:
-        assert len(rmses) - 1 - int(np.argmin(rmses)) == 2
+    assert result.stopped_early and len(rmses) < 30  # 3 epochs x 20 steps, eval every 2
+    assert len(rmses) - 1 - int(np.argmin(rmses)) == 2  # stopped after `patience` bad evaluations
     assert evaluate(model, val_loader, scaler)["rmse"] == pytest.approx(result.best_val_rmse, abs=1e-6)
 
 
@@ -172,3 +172,23 @@ def test_model_and_dataset_work_with_transformers_trainer(pairs, tokenizer, make
                       data_collator=DataCollatorWithPadding(tokenizer))
     out = trainer.train()
     assert np.isfinite(out.training_loss)
+
+
+@pytest.mark.parametrize("peft_method", [None, "adalora"])
+def test_finetune_rating_model_from_a_local_folder(pairs, tokenizer, make_tiny_bert, tmp_path, peft_method):
+    from recsys_tutorial.train import finetune_rating_model
+
+    folder = tmp_path / "tiny"
+    make_tiny_bert().save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    train_pairs, val_pairs = pairs
+    out = finetune_rating_model(
+        train_pairs.iloc[:96], val_pairs.iloc[:32], model_name=str(folder), profile="quick",
+        config=TrainConfig(lr=1e-3, batch_size=16, progress=False), peft_method=peft_method,
+    )
+    assert out.result.history[-1]["step"] == 6
+    assert out.scaler.mean == pytest.approx(float(train_pairs.rating.iloc[:96].mean()), rel=1e-5)
+    assert out.result.best_val_rmse is not None
+    with pytest.raises(ConfigError, match="either"):
+        finetune_rating_model(train_pairs.iloc[:16], None, model_name=str(folder), freeze_strategy="head",
+                              peft_method="lora", config=TrainConfig(progress=False))
