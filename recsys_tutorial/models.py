@@ -87,7 +87,7 @@ def _resolve(name_or_path: str | os.PathLike[str] | None, *, need_weights: bool)
     if not path.exists():
         raise ModelLoadError(
             f"{path}: no such model folder; check the spelling, or pass None for the packaged "
-            f"MiniLM ({default_model_path_or_hint()})"
+            f"MiniLM ({_default_path_hint()})"
         )
     if not path.is_dir():
         raise ModelLoadError(f"{path}: is a file; pass the folder holding config.json and the weights")
@@ -106,7 +106,7 @@ def _resolve(name_or_path: str | os.PathLike[str] | None, *, need_weights: bool)
     return str(path)
 
 
-def default_model_path_or_hint() -> str:
+def _default_path_hint() -> str:
     try:
         return default_model_path()
     except ModelLoadError:

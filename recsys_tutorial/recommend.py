@@ -122,3 +122,99 @@ class TwoStage:
         scores = np.full(ids.size, -np.inf)
         scores[keep] = np.asarray(self.reranker.score_items(user_id, ids[keep]), dtype=np.float64)
         return scores
+
+
+class TextModelScorer:
+    """A fine-tuned (history, candidate) → rating model as a scorer (chapters 3.5 and 6).
+
+    For ``user_id`` it builds the history text from that user's ratings in ``ratings`` (their
+    latest ``max_items``, most recent first, exactly as :func:`recsys_tutorial.text.make_pairs`
+    writes it; ``NO_HISTORY`` for a user with none), pairs it with each candidate's item text and
+    predicts in batches of ``batch_size`` with :func:`recsys_tutorial.train.predict`. Scores are
+    predicted ratings in stars. History texts are cached per user; call :meth:`clear_cache`
+    after changing ``ratings``.
+
+    ``model``, ``tokenizer`` and ``scaler`` are what
+    :func:`recsys_tutorial.train.finetune_rating_model` returns (or a loaded checkpoint).
+    Use the same ``max_items``, ``max_length`` and templates as in training.
+    """
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        scaler,
+        *,
+        ratings: pd.DataFrame,
+        movies: pd.DataFrame,
+        tags: pd.DataFrame | None = None,
+        max_tags: int = 0,
+        max_items: int = 6,
+        max_length: int = 96,
+        batch_size: int = 128,
+        bf16: bool = False,
+        item_template=None,
+        entry_template=None,
+    ) -> None:
+        from .text import entry_text, item_text, item_texts
+
+        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+            raise RecommendError(f"batch_size must be a positive integer, got {batch_size!r}")
+        self.model, self.tokenizer, self.scaler = model, tokenizer, scaler
+        self.ratings = ratings
+        self.max_items, self.max_length = int(max_items), int(max_length)
+        self.batch_size, self.bf16 = int(batch_size), bool(bf16)
+        self.entry_template = entry_template or entry_text
+        self.titles = dict(
+            zip(movies[ITEM_COL].astype(np.int64), movies[TITLE_COL].fillna("").astype(str), strict=True)
+        )
+        self.item_texts = item_texts(movies, tags, max_tags=max_tags, template=item_template or item_text)
+        self._histories: dict[object, str] = {}
+
+    def clear_cache(self) -> None:
+        """Forget the cached history texts (after ``ratings`` changed)."""
+        self._histories.clear()
+
+    def history_for(self, user_id) -> str:
+        """The user's history text: all their ratings in ``ratings`` count as earlier."""
+        from .data import TIME_COL
+        from .text import build_histories
+
+        if user_id not in self._histories:
+            rows = self.ratings[self.ratings[USER_COL] == user_id]
+            if rows.empty:
+                from .text import NO_HISTORY
+
+                text = NO_HISTORY
+            else:
+                target = pd.DataFrame({USER_COL: [user_id], TIME_COL: [int(rows[TIME_COL].max()) + 1]})
+                text = build_histories(
+                    target, rows, self.titles, max_items=self.max_items, entry_template=self.entry_template
+                )[0]
+            self._histories[user_id] = text
+        return self._histories[user_id]
+
+    def pairs_for(self, user_id, item_ids) -> tuple[list[str], list[str]]:
+        """The (history, candidate) texts the model reads for ``item_ids``."""
+        from .errors import UnknownItemError
+
+        ids = np.asarray(item_ids).reshape(-1)
+        unknown = [int(i) for i in ids if int(i) not in self.item_texts]
+        if unknown:
+            raise UnknownItemError(
+                f"{len(unknown)} item(s) are not in the catalogue given to TextModelScorer, e.g. {unknown[:5]}"
+            )
+        history = self.history_for(user_id)
+        return [history] * ids.size, [self.item_texts[int(i)] for i in ids]
+
+    def score_items(self, user_id, item_ids) -> np.ndarray:
+        """Predicted ratings (stars) of ``item_ids`` for ``user_id``, in the order given."""
+        from .datasets import RatingTextDataset, make_loader
+        from .train import predict
+
+        histories, candidates = self.pairs_for(user_id, item_ids)
+        if not candidates:
+            return np.array([], dtype=np.float64)
+        dataset = RatingTextDataset(histories, candidates, None, self.tokenizer, max_length=self.max_length)
+        loader = make_loader(dataset, self.batch_size, shuffle=False)
+        return predict(self.model, loader, self.scaler, bf16=self.bf16)

@@ -86,3 +86,15 @@ def tiny_bert(tokenizer):
 def tiny_gpt2(tokenizer):
     """A tiny random GPT-2 regressor that pads with the MiniLM tokenizer's [PAD]."""
     return _tiny_gpt2(tokenizer)
+
+
+@pytest.fixture
+def one_thread():
+    """Run a test on one torch thread: on a shared 2-core machine, tiny models run several
+    times faster than with two threads fighting over busy cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

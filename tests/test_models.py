@@ -19,6 +19,8 @@ from recsys_tutorial.models import (
 )
 from recsys_tutorial.train import predict
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 
 def _batch(tokenizer, n=3):
     return tokenizer(["toy story 5.0; heat 4.0"] * n, ["alien (1979) | sci-fi"] * n, return_tensors="pt")
@@ -39,6 +41,7 @@ def test_packaged_minilm_loads_offline_and_runs(tokenizer):
     assert out.logits.shape == (2, 1)
     assert model.config.problem_type == "regression"
     assert load_tokenizer().vocab_size == 30522
+    assert load_tokenizer(default_model_path()).vocab_size == 30522
 
 
 def test_missing_or_empty_model_path_raises(tmp_path):
@@ -131,7 +134,7 @@ def test_save_load_round_trip_plain(tmp_path, tiny_bert, tokenizer):
 def test_save_load_round_trip_lora_keeps_head(tmp_path, tiny_bert, tokenizer):
     model = apply_peft(tiny_bert, "lora")
     with torch.no_grad():  # pretend training moved the head and the adapters
-        for name, p in model.named_parameters():
+        for p in model.parameters():
             if p.requires_grad:
                 p.add_(torch.randn_like(p) * 0.5)
     scaler = TargetScaler(3.5, 1.1)
