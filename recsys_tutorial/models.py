@@ -216,8 +216,11 @@ class TargetScaler:
     std: float
     low: float = 0.5
     high: float = 5.0
+    link: str = "identity"  # "logit" for binary targets (clicks): outputs are logits, predictions probabilities
 
     def __post_init__(self) -> None:
+        if self.link not in ("identity", "logit"):
+            raise ConfigError(f"TargetScaler.link must be 'identity' or 'logit', got {self.link!r}")
         self.mean, self.std, self.low, self.high = map(float, (self.mean, self.std, self.low, self.high))
         if not (math.isfinite(self.mean) and math.isfinite(self.std)) or self.std <= 0:
             raise ConfigError(f"TargetScaler needs a finite mean and a positive std, got {self.mean}, {self.std}")
@@ -234,14 +237,27 @@ class TargetScaler:
         std = float(values.std())
         return cls(float(values.mean()), std if std > 1e-8 else 1.0, low, high)
 
+    @classmethod
+    def binary(cls) -> TargetScaler:
+        """For 0/1 targets trained with binary cross-entropy (ch.6.3): logits in, probabilities out."""
+        return cls(0.0, 1.0, 0.0, 1.0, link="logit")
+
     def transform(self, ratings: Any) -> Any:
         """Ratings (stars) -> standardised targets (same type: tensor or array)."""
+        if self.link == "logit":  # binary labels stay 0/1
+            return ratings.float() if isinstance(ratings, torch.Tensor) else np.asarray(ratings, dtype=np.float32)
         if isinstance(ratings, torch.Tensor):
             return (ratings - self.mean) / self.std
         return (np.asarray(ratings, dtype=np.float32) - self.mean) / self.std
 
     def to_rating(self, output: Any) -> Any:
-        """Model outputs -> ratings in stars, clipped into [low, high] (same type)."""
+        """Model outputs -> ratings in stars, clipped into [low, high] (same type).
+
+        With ``link="logit"`` the outputs are logits and the result is a probability."""
+        if self.link == "logit":
+            if isinstance(output, torch.Tensor):
+                return torch.sigmoid(output)
+            return 1.0 / (1.0 + np.exp(-np.asarray(output, dtype=np.float64)))
         if isinstance(output, torch.Tensor):
             return (output * self.std + self.mean).clamp(self.low, self.high)
         return np.clip(np.asarray(output, dtype=np.float64) * self.std + self.mean, self.low, self.high)
@@ -255,7 +271,7 @@ class TargetScaler:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TargetScaler:
         try:
-            return cls(**{k: data[k] for k in ("mean", "std", "low", "high")})
+            return cls(**{k: data[k] for k in ("mean", "std", "low", "high")}, link=data.get("link", "identity"))
         except (KeyError, TypeError) as exc:
             raise CheckpointError(f"scaler record {data!r} lacks mean/std/low/high") from exc
 

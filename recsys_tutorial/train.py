@@ -46,6 +46,7 @@ from .models import (
 )
 
 OPTIMIZERS = ("adamw", "sgd")
+LOSSES = ("mse", "bce")
 LAST_DIR = "last"
 BEST_DIR = "best"
 
@@ -70,8 +71,11 @@ class TrainConfig:
     seed: int = 42
     checkpoint_dir: str | None = None
     progress: bool = True
+    loss: str = "mse"  # "mse" for ratings; "bce" (binary cross-entropy on logits) for 0/1 clicks (ch.6.3)
 
     def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         self.lr = check_learning_rate(self.lr)
         if self.head_lr is not None:
             self.head_lr = check_learning_rate(self.head_lr)
@@ -269,10 +273,15 @@ def evaluate(
     if np.isnan(truth).any():
         raise DataError("the evaluation set has missing ratings; evaluate on rated pairs only")
     pred = predict(model, loader, scaler, bf16=bf16, progress=progress)
-    return {
+    result = {
         "rmse": float(math.sqrt(mean_squared_error(truth, pred))),
         "mae": float(mean_absolute_error(truth, pred)),
     }
+    if scaler.link == "logit":  # probabilities of 0/1 labels: also the log loss
+        from sklearn.metrics import log_loss
+
+        result["log_loss"] = float(log_loss(truth, np.clip(pred, 1e-7, 1 - 1e-7), labels=[0, 1]))
+    return result
 
 
 # --------------------------------------------------------------------------- the loop
@@ -368,6 +377,10 @@ def train(
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
+    if (config.loss == "bce") != (scaler.link == "logit"):
+        raise ConfigError(
+            "loss='bce' needs TargetScaler.binary() (logits -> probabilities), and that scaler needs loss='bce'"
+        )
     if getattr(train_loader.dataset, "scaler", None) is not None:
         raise ConfigError(
             "build the training dataset without scaler=: train() standardises the labels itself"
@@ -458,10 +471,18 @@ def train(
             targets = scaler.transform(batch.pop("labels").float())
             # forward — why autocast: bfloat16 matmuls are ~1.4x faster on CPUs with AVX-512 bf16
             with _autocast(device, config.bf16):
-                outputs = model(**batch, labels=targets)
-            # loss — MSE (1/B) Σ (y - ŷ)² computed by the model for num_labels=1 (AdaLoRA adds
-            # its orthogonality regulariser to it), in float32 for a stable backward pass
-            loss = outputs.loss.float()
+                if config.loss == "bce":
+                    outputs = model(**batch)
+                else:
+                    outputs = model(**batch, labels=targets)
+            if config.loss == "bce":
+                # loss — binary cross-entropy on the logit: the right loss for 0/1 clicks (ch.6.3)
+                logits = outputs.logits.float().reshape(len(targets), -1)[:, 0]
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, targets.float())
+            else:
+                # loss — MSE (1/B) Σ (y - ŷ)² computed by the model for num_labels=1 (AdaLoRA adds
+                # its orthogonality regulariser to it), in float32 for a stable backward pass
+                loss = outputs.loss.float()
             group_start = (i // accum) * accum
             group_size = min(accum, n_batches - group_start)
             # backward — why divide: accumulating `group_size` micro-batches must give the mean
@@ -554,7 +575,12 @@ def finetune_rating_model(
     ratings = train_pairs["rating"].to_numpy(np.float64)
     if len(ratings) == 0 or np.isnan(ratings).any():
         raise DataError("train_pairs must hold at least one rated pair and no missing ratings")
-    scaler = TargetScaler.fit(ratings)
+    if config.loss == "bce":
+        if not np.isin(ratings, (0.0, 1.0)).all():
+            raise DataError("loss='bce' needs 0/1 labels in the rating column (e.g. clicks)")
+        scaler = TargetScaler.binary()
+    else:
+        scaler = TargetScaler.fit(ratings)
     seed_everything(config.seed)  # why: the new head's random init repeats too
     model, tokenizer = load_regressor(model_name)
     model.to(get_device(device))

@@ -186,3 +186,26 @@ def test_finetune_rating_model_from_a_local_folder(pairs, tokenizer, make_tiny_b
     with pytest.raises(ConfigError, match="either"):
         finetune_rating_model(train_pairs.iloc[:16], None, model_name=str(folder), freeze_strategy="head",
                               peft_method="lora", config=TrainConfig(progress=False))
+
+
+def test_bce_loss_learns_clicks_and_returns_probabilities(pairs, tokenizer, make_tiny_bert):
+    # clicks = rating >= 3.5 on the synthetic catalogue; BCE on logits, predictions in (0, 1)
+    train_pairs, val_pairs = pairs
+    train_pairs = train_pairs.iloc[:1280].assign(rating=lambda f: (f.rating >= 3.5).astype("float32"))
+    val_pairs = val_pairs.iloc[:256].assign(rating=lambda f: (f.rating >= 3.5).astype("float32"))
+    tr = RatingTextDataset.from_pairs(train_pairs, tokenizer, max_length=48)
+    va = RatingTextDataset.from_pairs(val_pairs, tokenizer, max_length=48)
+    scaler = TargetScaler.binary()
+    model = make_tiny_bert()
+    with pytest.raises(ConfigError, match="bce"):
+        train(model, make_loader(tr, 32, shuffle=True), None, TrainConfig(progress=False), scaler=scaler)
+    config = TrainConfig(lr=5e-3, epochs=4, progress=False, loss="bce")
+    train(model, make_loader(tr, 32, shuffle=True, seed=1), None, config, scaler=scaler)
+    val_loader = make_loader(va, 64, shuffle=False)
+    probs = predict(model, val_loader, scaler)
+    assert ((probs > 0) & (probs < 1)).all()
+    base_rate = float(train_pairs.rating.mean())
+    prior_log_loss = -(base_rate * math.log(base_rate) + (1 - base_rate) * math.log(1 - base_rate))
+    metrics = evaluate(model, val_loader, scaler)
+    assert metrics["log_loss"] < 0.93 * prior_log_loss, (metrics, prior_log_loss)
+    assert TargetScaler.from_json(scaler.to_json()) == scaler
