@@ -106,10 +106,23 @@ def _atomic_json(path: Path, payload: dict) -> None:
 
 
 def cmd_finetune(args: argparse.Namespace) -> int:
+    from .datasets import RatingTextDataset, make_loader
+    from .distributed import barrier, init_distributed, is_main_process, shutdown
     from .models import save_checkpoint
     from .train import TrainConfig, evaluate, finetune_rating_model
-    from .datasets import RatingTextDataset, make_loader
 
+    # under torchrun: join the process group (gloo on CPU, nccl on GPU); otherwise a no-op
+    _, world = init_distributed()
+    try:
+        return _finetune(args, world, RatingTextDataset, make_loader, save_checkpoint, TrainConfig, evaluate,
+                         finetune_rating_model, is_main_process)
+    finally:
+        barrier()
+        shutdown()
+
+
+def _finetune(args, world, RatingTextDataset, make_loader, save_checkpoint, TrainConfig, evaluate,
+              finetune_rating_model, is_main_process) -> int:
     profile = get_profile(args.profile)
     if args.train_samples:
         profile = profile.replace(train_samples=args.train_samples)
@@ -135,6 +148,8 @@ def cmd_finetune(args: argparse.Namespace) -> int:
         profile.batch_size, shuffle=False,
     )
     test = evaluate(ft.model, test_loader, ft.scaler, bf16=config.bf16)
+    if not is_main_process():
+        return 0  # only rank 0 writes files
     baselines = baseline_rmse(exp["fit"], exp["targets"]["test"], profile)
     save_checkpoint(
         out / "checkpoint", ft.model, ft.tokenizer, ft.scaler,
@@ -143,7 +158,7 @@ def cmd_finetune(args: argparse.Namespace) -> int:
     )
     _atomic_json(out / "config.json", {
         "profile": asdict(profile), "train": asdict(config), "split": args.split,
-        "model": args.model or "packaged all-MiniLM-L6-v2", "peft": args.peft,
+        "model": args.model or "packaged all-MiniLM-L6-v2", "peft": args.peft, "world_size": world,
     })
     metrics = {
         "test_rmse": test["rmse"], "test_mae": test["mae"],
@@ -197,7 +212,7 @@ def cmd_recommend(args: argparse.Namespace) -> int:
     profile = get_profile(meta.get("profile"))
     retriever = MatrixFactorization(epochs=profile.mf_epochs, seed=profile.seed).fit(data.ratings)
     scorer = TextModelScorer(
-        model, tokenizer, scaler, context=data.ratings, movies=data.movies,
+        model, tokenizer, scaler, ratings=data.ratings, movies=data.movies, bf16=True,
         max_items=int(meta.get("history_items", profile.history_items)),
         max_length=int(meta.get("max_length", profile.max_length)),
     )

@@ -125,6 +125,9 @@ class LengthBucketSampler(Sampler[list[int]]):
     (call :meth:`set_epoch` each epoch), so an interrupted run can be resumed exactly. Without
     ``shuffle``: all indices sorted by length (least padding; good for evaluation). Every index
     appears exactly once per epoch.
+
+    With ``num_replicas`` > 1 (distributed training) every process sees the same global batches
+    and yields only its shard ``batch[rank::num_replicas]`` of each.
     """
 
     def __init__(
@@ -135,7 +138,11 @@ class LengthBucketSampler(Sampler[list[int]]):
         shuffle: bool = True,
         seed: int = 0,
         chunk_batches: int = 50,
+        num_replicas: int = 1,
+        rank: int = 0,
     ) -> None:
+        if not (0 <= rank < num_replicas):
+            raise ConfigError(f"rank must be in [0, num_replicas), got rank={rank}, num_replicas={num_replicas}")
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
         if chunk_batches <= 0:
@@ -145,6 +152,7 @@ class LengthBucketSampler(Sampler[list[int]]):
         self.shuffle = shuffle
         self.seed = int(seed)
         self.chunk_batches = chunk_batches
+        self.num_replicas, self.rank = int(num_replicas), int(rank)
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -169,7 +177,7 @@ class LengthBucketSampler(Sampler[list[int]]):
 
     def __iter__(self) -> Iterator[list[int]]:
         for batch in self.batches():
-            yield batch.tolist()
+            yield batch[self.rank :: self.num_replicas].tolist()
 
     def __len__(self) -> int:
         n, bs, chunk = len(self.lengths), self.batch_size, self.batch_size * self.chunk_batches
@@ -196,8 +204,13 @@ def make_loader(
     """
     from transformers import DataCollatorWithPadding
 
+    from .distributed import rank, world_size
+
     lengths = dataset.lengths if bucket else np.zeros(len(dataset), dtype=np.int64)
-    sampler = LengthBucketSampler(lengths, batch_size, shuffle=shuffle, seed=seed)
+    # in a distributed run, training batches are global batches split across the processes
+    replicas = world_size() if shuffle else 1
+    sampler = LengthBucketSampler(lengths, batch_size, shuffle=shuffle, seed=seed,
+                                  num_replicas=replicas, rank=rank() if replicas > 1 else 0)
     collator = DataCollatorWithPadding(dataset.tokenizer, return_tensors="pt")
     return DataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers)
 

@@ -412,6 +412,16 @@ def train(
         state, best = _restore_last(ckpt_dir, model, optimizer, scheduler, config)
     adalora = is_adalora(model)
     start_time = time.perf_counter() - state.seconds
+    # why DDP: with several processes (torchrun), gradients are averaged across them after each
+    # backward, so every replica takes the same step as one process on the whole global batch
+    from .distributed import is_distributed, is_main_process
+
+    forward_model = model
+    if is_distributed():
+        from torch.nn.parallel import DistributedDataParallel
+
+        forward_model = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    writes = ckpt_dir is not None and is_main_process()
 
     def evaluate_and_record(epoch_label: float) -> bool:
         """Evaluate, update early stopping, checkpoint, run callbacks; True = stop training."""
@@ -444,7 +454,7 @@ def train(
             stop = True
         state.done = stop
         state.seconds = time.perf_counter() - start_time
-        if ckpt_dir is not None:
+        if writes:
             _save_last(ckpt_dir, model, tokenizer, scaler, optimizer, scheduler, state, best, config)
         for callback in callbacks or ():
             if callback(dict(record)):
@@ -472,9 +482,9 @@ def train(
             # forward — why autocast: bfloat16 matmuls are ~1.4x faster on CPUs with AVX-512 bf16
             with _autocast(device, config.bf16):
                 if config.loss == "bce":
-                    outputs = model(**batch)
+                    outputs = forward_model(**batch)
                 else:
-                    outputs = model(**batch, labels=targets)
+                    outputs = forward_model(**batch, labels=targets)
             if config.loss == "bce":
                 # loss — binary cross-entropy on the logit: the right loss for 0/1 clicks (ch.6.3)
                 logits = outputs.logits.float().reshape(len(targets), -1)[:, 0]
@@ -531,7 +541,7 @@ def train(
             model.load_state_dict(best)  # why: return the weights with the lowest validation RMSE
     model.eval()
     seconds = time.perf_counter() - start_time
-    if ckpt_dir is not None:
+    if writes:
         save_checkpoint(ckpt_dir / BEST_DIR, model, tokenizer, scaler,
                         extra={"best_val_rmse": state.best_val_rmse, "best_step": state.best_step})
     return TrainResult(

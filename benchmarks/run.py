@@ -1,0 +1,136 @@
+"""`make bench`: every benchmark, JSON under benchmarks/results/ and the figures the book shows.
+
+    python -m benchmarks.run [--profile quick|full] [--skip lm,lora,speed,recommend,curve]
+
+Writes accuracy.json, ranking.json, speed.json, recommend.json, size_curve.json and
+summary.json (the keys the issue tracker checks), plus PNG figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from recsys_tutorial.config import get_profile, seed_everything
+from recsys_tutorial.data import load_movielens
+
+from . import accuracy, recommend_latency, speed
+from .common import RESULTS, machine, read_json, write_json
+
+
+def size_curve(data, ids, vectors, profile, fractions=(0.01, 0.05, 0.2, 1.0)) -> list[dict]:
+    """Test RMSE on S1 against the share of its training ratings, for MF, biases and the text hybrid."""
+    from recsys_tutorial.baselines import BiasBaseline, MatrixFactorization
+    from recsys_tutorial.cli import split_ratings
+    from recsys_tutorial.hybrid import TextHybrid
+    from recsys_tutorial.metrics import rmse
+
+    train, test = split_ratings(data.ratings, "random", profile.seed)
+    if profile.name == "quick":
+        test = test.sample(n=profile.eval_samples, random_state=0)
+    rows = []
+    for frac in fractions:
+        part = train.sample(frac=frac, random_state=profile.seed)
+        models = {
+            "biases": BiasBaseline(),
+            "mf": MatrixFactorization(epochs=profile.mf_epochs, seed=profile.seed),
+            "text_hybrid": TextHybrid(item_ids=ids, item_vectors=vectors, epochs=profile.mf_epochs, seed=profile.seed),
+        }
+        for name, model in models.items():
+            rows.append({"fraction": frac, "train_ratings": len(part), "method": name,
+                         "rmse": rmse(test.rating, model.fit(part).predict(test))})
+    return rows
+
+
+def figures(acc: dict, curve: list[dict] | None) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from recsys_tutorial.plots import metric_bars, series_plot
+
+    fig, axes = plt.subplots(1, len(acc), figsize=(5 * len(acc), 4), squeeze=False)
+    for ax, (split, methods) in zip(axes[0], acc.items(), strict=True):
+        best = min(methods, key=lambda m: methods[m]["rmse"])
+        metric_bars({m: v["rmse"] for m, v in methods.items()}, ax=ax, highlight=best)
+        ax.set_title(split)
+    fig.tight_layout()
+    fig.savefig(RESULTS / "rmse_by_split.png", dpi=110)
+    if curve:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        series_plot(pd.DataFrame(curve), x="train_ratings", y="rmse", hue="method", ax=ax, logx=True,
+                    ylabel="test RMSE (S1)")
+        fig.tight_layout()
+        fig.savefig(RESULTS / "rmse_vs_train_size.png", dpi=110)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--profile", choices=["quick", "full"], default=None)
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: lm,lora,speed,recommend,curve,ranking")
+    args = parser.parse_args(argv)
+    profile = get_profile(args.profile)
+    skip = {s for s in args.skip.split(",") if s}
+    seed_everything(profile.seed)
+    started = time.perf_counter()
+    data = load_movielens()
+    ids, vectors = accuracy.catalogue_vectors(data)
+    keep: dict = {}
+    acc = {}
+    for split in accuracy.SPLITS:
+        print(f"[bench] accuracy {split}", flush=True)
+        acc[split] = accuracy.run_split(split, data, ids, vectors, profile, with_lm="lm" not in skip,
+                                        with_lora="lora" not in skip and split == "S1",
+                                        keep=keep if split == "S2" else None)
+        write_json("accuracy.json", {"profile": profile.name, "machine": machine(), "splits": acc})
+    ranking = None
+    if "ranking" not in skip:
+        print("[bench] ranking S2", flush=True)
+        ranking = accuracy.ranking_s2(data, ids, vectors, profile)
+        write_json("ranking.json", {"profile": profile.name, "machine": machine(), **ranking})
+    curve = None
+    if "curve" not in skip:
+        print("[bench] size curve", flush=True)
+        curve = size_curve(data, ids, vectors, profile)
+        write_json("size_curve.json", {"profile": profile.name, "rows": curve})
+    spd = None
+    if "speed" not in skip:
+        print("[bench] speed", flush=True)
+        steps = 4 if profile.name == "quick" else 20
+        spd = {"throughput": speed.throughput(profile, steps=steps), "flops": speed.flops_fraction(),
+               "machine": machine()}
+        write_json("speed.json", spd)
+    rec = None
+    if "recommend" not in skip and "lm" in keep:
+        print("[bench] recommend latency", flush=True)
+        rec = recommend_latency.run(data, ids, vectors, keep["lm"], profile)
+        write_json("recommend.json", {"profile": profile.name, "machine": machine(), **rec})
+    figures(acc, curve)
+    book = read_json("book_timing.json") or {}
+    summary = {
+        "profile": profile.name,
+        "rmse": {s: {m: v["rmse"] for m, v in methods.items()} for s, methods in acc.items()},
+        "mae": {s: {m: v["mae"] for m, v in methods.items()} for s, methods in acc.items()},
+        "ndcg_at_10_S2": ranking["ndcg_at_10"] if ranking else None,
+        "throughput_ratio": spd["throughput"]["throughput_ratio"] if spd else None,
+        "flops_fraction_of_peak": spd["flops"]["flops_fraction_of_peak"] if spd else None,
+        "recommend_p50_ms": rec["recommend_p50_ms"] if rec else None,
+        "recommend_ndcg_ratio": rec["recommend_ndcg_ratio"] if rec else None,
+        "book_full_minutes": book.get("book_full_minutes"),
+        "notebooks_quick_minutes": book.get("notebooks_quick_minutes"),
+        "bench_minutes": (time.perf_counter() - started) / 60,
+        "machine": machine(),
+    }
+    write_json("summary.json", summary)
+    print(f"[bench] wrote {RESULTS}/summary.json in {summary['bench_minutes']:.1f} min", flush=True)
+    for split, methods in summary["rmse"].items():
+        print(split, "  ".join(f"{m}={v:.4f}" for m, v in sorted(methods.items(), key=lambda kv: kv[1])))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
