@@ -23,7 +23,7 @@ export TOKENIZERS_PARALLELISM ?= false
 export PYTHONUNBUFFERED := 1
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-BOOK_SRC := _config.yml _toc.yml book
+BOOK_SRC := _config.yml _toc.yml book recsys_tutorial
 JB_FLAGS := -W -n --keep-going
 NB_TIMEOUT_QUICK ?= 600
 NB_TIMEOUT_FULL ?= 3600
@@ -61,8 +61,10 @@ endef
 
 notebooks-quick: install vendor
 	$(call stage,quick)
-	cd _stage/quick && RECSYS_TUTORIAL_PROFILE=quick ../../$(PY) -m pytest -q -p no:cacheprovider \
-	  --nbmake --overwrite --nbmake-timeout=$(NB_TIMEOUT_QUICK) book
+	start=$$(date +%s); \
+	cd _stage/quick && RECSYS_TUTORIAL_PROFILE=quick ../../$(PY) -m pytest -q -p no:cacheprovider -n 2 \
+	  --nbmake --overwrite --nbmake-timeout=$(NB_TIMEOUT_QUICK) book; \
+	cd ../.. && $(PY) -m benchmarks.timing notebooks_quick_minutes $$start
 
 book-quick: install
 	$(VENV)/bin/jupyter-book build _stage/quick $(JB_FLAGS)
@@ -85,7 +87,7 @@ book: install vendor
 	cd _stage/full && RECSYS_TUTORIAL_PROFILE=full ../../$(PY) -m pytest -q -p no:cacheprovider \
 	  --nbmake --overwrite --nbmake-timeout=$(NB_TIMEOUT_FULL) book; \
 	cd ../.. && $(VENV)/bin/jupyter-book build _stage/full $(JB_FLAGS); \
-	echo "{\"book_full_minutes\": $$(( ($$(date +%s) - start) / 60 ))}" > _stage/full/timing.json
+	$(PY) -m benchmarks.timing book_full_minutes $$start
 	RECSYS_TUTORIAL_BOOK_DIR=_stage/full RECSYS_TUTORIAL_PROFILE=full $(PY) -m pytest -q tests/test_book.py
 	@echo "Open _stage/full/_build/html/index.html (serve it: python -m http.server -d _stage/full/_build/html)"
 

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
+STAGE = Path(__file__).resolve().parent.parent / "_stage"  # where make test / make book run notebooks
 
 
 def machine() -> dict:

@@ -11,13 +11,11 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 from recsys_tutorial.config import get_profile, seed_everything
 from recsys_tutorial.data import load_movielens
 
 from . import accuracy, recommend_latency, speed
-from .common import RESULTS, machine, read_json, write_json
+from .common import RESULTS, STAGE, machine, read_json, write_json
 
 
 def size_curve(data, ids, vectors, profile, fractions=(0.01, 0.05, 0.2, 1.0)) -> list[dict]:
@@ -110,7 +108,7 @@ def main(argv=None) -> int:
         rec = recommend_latency.run(data, ids, vectors, keep["lm"], profile)
         write_json("recommend.json", {"profile": profile.name, "machine": machine(), **rec})
     figures(acc, curve)
-    book = read_json("book_timing.json") or {}
+    book = read_json("book_timing.json", results=STAGE) or {}
     summary = {
         "profile": profile.name,
         "rmse": {s: {m: v["rmse"] for m, v in methods.items()} for s, methods in acc.items()},
