@@ -73,21 +73,23 @@ class RatingTextDataset(Dataset):
     def _tokenize(self, histories: list[str], candidates: list[str]) -> dict[str, list[list[int]]]:
         if not histories:
             return {"input_ids": [], "attention_mask": []}
-        enc = dict(
-            self.tokenizer(histories, candidates, truncation="only_first", max_length=self.max_length)
-        )
-        # A candidate longer than the whole budget cannot be kept whole: cut both instead.
-        too_long = [i for i, ids in enumerate(enc["input_ids"]) if len(ids) > self.max_length]
-        if too_long:
-            again = self.tokenizer(
-                [histories[i] for i in too_long],
-                [candidates[i] for i in too_long],
-                truncation="longest_first",
-                max_length=self.max_length,
-            )
-            for key in enc:
-                for j, i in enumerate(too_long):
-                    enc[key][i] = again[key][j]
+        # Pairs whose candidate (plus special tokens and a little history) would not fit cannot keep
+        # the candidate whole: cut both texts for those ("longest_first"), only the history otherwise.
+        # (The fast tokenizer raises instead of falling back when "only_first" cannot fit.)
+        cand_len = [len(ids) for ids in self.tokenizer(candidates, add_special_tokens=False)["input_ids"]]
+        special = self.tokenizer.num_special_tokens_to_add(pair=True)
+        too_long = {i for i, n in enumerate(cand_len) if n + special + 1 > self.max_length}
+        fine = [i for i in range(len(histories)) if i not in too_long]
+        enc: dict[str, list] = {}
+        for idx, strategy in ((fine, "only_first"), (sorted(too_long), "longest_first")):
+            if not idx:
+                continue
+            part = self.tokenizer([histories[i] for i in idx], [candidates[i] for i in idx],
+                                  truncation=strategy, max_length=self.max_length)
+            for key, values in part.items():
+                enc.setdefault(key, [None] * len(histories))
+                for j, i in enumerate(idx):
+                    enc[key][i] = values[j]
         keep = ("input_ids", "attention_mask", "token_type_ids")
         return {k: [list(v) for v in enc[k]] for k in keep if k in enc}
 

@@ -573,9 +573,15 @@ def finetune_rating_model(
     device: str | None = None,
     resume: bool = False,
     callbacks: Sequence[Callable[[dict[str, Any]], bool | None]] | None = None,
+    dropout: float | None = None,
+    scaler: TargetScaler | None = None,
 ) -> FineTuneResult:
     """Load a model, tokenize the pairs (from :func:`recsys_tutorial.text.make_pairs`) and train
-    (ch.3-5, used by the notebooks and the CLI). Sizes default to the profile's."""
+    (ch.3-5, used by the notebooks and the CLI). Sizes default to the profile's.
+
+    ``dropout`` overrides the model's dropout probabilities; ``scaler`` replaces the one fitted
+    on the training ratings (e.g. ``TargetScaler(mean, std, low=0.0, high=1.0)`` for targets
+    outside the star scale)."""
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     if config is None:
         config = TrainConfig(epochs=prof.epochs, max_steps=prof.max_steps, batch_size=prof.batch_size, seed=prof.seed)
@@ -588,11 +594,11 @@ def finetune_rating_model(
     if config.loss == "bce":
         if not np.isin(ratings, (0.0, 1.0)).all():
             raise DataError("loss='bce' needs 0/1 labels in the rating column (e.g. clicks)")
-        scaler = TargetScaler.binary()
+        scaler = scaler or TargetScaler.binary()
     else:
-        scaler = TargetScaler.fit(ratings)
+        scaler = scaler or TargetScaler.fit(ratings)
     seed_everything(config.seed)  # why: the new head's random init repeats too
-    model, tokenizer = load_regressor(model_name)
+    model, tokenizer = load_regressor(model_name, dropout=dropout)
     model.to(get_device(device))
     train_ds = RatingTextDataset.from_pairs(train_pairs, tokenizer, max_length=max_length)
     train_loader = make_loader(train_ds, config.batch_size, shuffle=True, bucket=bucket, seed=config.seed)

@@ -114,3 +114,12 @@ def test_rating_vector_dataset(tokenizer):
     assert batch["labels"].shape == (2, 3) and batch["label_mask"].shape == (2, 3)
     with pytest.raises(DataError):
         RatingVectorDataset(["a"], matrix, tokenizer)
+
+
+def test_long_candidates_are_cut_instead_of_failing(tokenizer):
+    # a candidate that nearly fills the budget: "only_first" alone raises in the fast tokenizer
+    long_candidate = "A Very Long Title " * 6 + "(1999) | Action, Adventure, Comedy, Drama"
+    ds = RatingTextDataset(["Heat 4.0; Alien 3.5; Toy Story 5.0"] * 2, [long_candidate, "Heat (1995)"],
+                           [3.0, 4.0], tokenizer, max_length=16)
+    assert max(ds.lengths) <= 16
+    assert ds.encodings["input_ids"][1][-1] == tokenizer.sep_token_id
