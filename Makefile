@@ -62,7 +62,7 @@ endef
 notebooks-quick: install vendor
 	$(call stage,quick)
 	start=$$(date +%s); \
-	cd _stage/quick && RECSYS_TUTORIAL_PROFILE=quick ../../$(PY) -m pytest -q -p no:cacheprovider -n 2 \
+	cd _stage/quick && RECSYS_TUTORIAL_PROFILE=quick OMP_NUM_THREADS=1 ../../$(PY) -m pytest -q -p no:cacheprovider -n 2 \
 	  --nbmake --overwrite --nbmake-timeout=$(NB_TIMEOUT_QUICK) book; \
 	cd ../.. && $(PY) -m benchmarks.timing notebooks_quick_minutes $$start
 

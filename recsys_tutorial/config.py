@@ -68,33 +68,35 @@ class Profile:
 
 
 PROFILES: dict[str, Profile] = {
+    # seconds per notebook: enough data to exercise every code path, not to learn much
     "quick": Profile(
         name="quick",
-        train_samples=384,
-        eval_samples=192,
-        sweep_train_samples=192,
-        sweep_eval_samples=96,
+        train_samples=96,
+        eval_samples=64,
+        sweep_train_samples=48,
+        sweep_eval_samples=32,
         epochs=1,
-        max_steps=12,
+        max_steps=4,
         batch_size=16,
-        max_length=64,
-        history_items=5,
-        mf_epochs=5,
-        ranking_users=20,
+        max_length=48,
+        history_items=4,
+        mf_epochs=3,
+        ranking_users=10,
     ),
+    # real results on a 2-core CPU, the whole book in about half an hour
     "full": Profile(
         name="full",
-        train_samples=12_000,
-        eval_samples=3_000,
-        sweep_train_samples=2_000,
-        sweep_eval_samples=1_000,
+        train_samples=8_000,
+        eval_samples=2_000,
+        sweep_train_samples=800,
+        sweep_eval_samples=400,
         epochs=1,
         max_steps=None,
         batch_size=32,
-        max_length=96,
-        history_items=6,
-        mf_epochs=40,
-        ranking_users=200,
+        max_length=80,
+        history_items=5,
+        mf_epochs=25,
+        ranking_users=150,
     ),
 }
 
