@@ -39,6 +39,38 @@ class _RatingModel:
         raise NotImplementedError
 
 
+def fit_minibatches(model: _RatingModel, n_rows: int, batch_loss, params, *, epochs: int, lr: float,
+                    batch_size: int, generator, val: pd.DataFrame | None = None, verbose: bool = False) -> list[dict]:
+    """Adam over shuffled mini-batches of rating rows; ``batch_loss(idx) -> (mse, penalty)``.
+
+    Returns one record per epoch (``train_mse``, and ``val_rmse`` when ``val`` is given).
+    Shared by :class:`MatrixFactorization` and :class:`recsys_tutorial.hybrid.TextHybrid`.
+    """
+    import torch
+
+    opt = torch.optim.Adam(params, lr=lr)
+    history: list[dict] = []
+    for epoch in range(epochs):
+        order = torch.randperm(n_rows, generator=generator)
+        total = 0.0
+        for start in range(0, n_rows, batch_size):
+            idx = order[start : start + batch_size]
+            mse, penalty = batch_loss(idx)
+            opt.zero_grad()
+            (mse + penalty).backward()
+            opt.step()
+            total += float(mse.detach()) * len(idx)
+        entry = {"epoch": epoch + 1, "train_mse": total / n_rows}
+        if val is not None:
+            from .metrics import rmse
+
+            entry["val_rmse"] = rmse(val[model.rating_col], model.predict(val))
+        history.append(entry)
+        if verbose:
+            print(entry)
+    return history
+
+
 class GlobalMean(_RatingModel):
     """Predicts the mean training rating for everyone: the floor any model must beat."""
 
@@ -117,31 +149,19 @@ class MatrixFactorization(_RatingModel):
         self.Q = torch.nn.Parameter(torch.randn(n_i, f, generator=g) * 0.05)
         self.bu = torch.nn.Parameter(torch.zeros(n_u))
         self.bi = torch.nn.Parameter(torch.zeros(n_i))
-        opt = torch.optim.Adam([self.P, self.Q, self.bu, self.bi], lr=self.lr)
-        self.history_: list[dict] = []
-        for epoch in range(self.epochs):
-            order = torch.randperm(len(r), generator=g)
-            total = 0.0
-            for start in range(0, len(r), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                ub, ib, rb = u[idx], i[idx], r[idx]
-                pred = self.mean_ + self.bu[ub] + self.bi[ib] + (self.P[ub] * self.Q[ib]).sum(1)
-                mse = torch.mean((pred - rb) ** 2)
-                penalty = self.reg * torch.mean(
-                    (self.P[ub] ** 2).sum(1) + (self.Q[ib] ** 2).sum(1) + self.bu[ub] ** 2 + self.bi[ib] ** 2
-                )
-                opt.zero_grad()
-                (mse + penalty).backward()
-                opt.step()
-                total += float(mse.detach()) * len(idx)
-            entry = {"epoch": epoch + 1, "train_mse": total / len(r)}
-            if val is not None:
-                from .metrics import rmse
 
-                entry["val_rmse"] = rmse(val[self.rating_col], self.predict(val))
-            self.history_.append(entry)
-            if self.verbose:
-                print(entry)
+        def batch_loss(idx):
+            ub, ib, rb = u[idx], i[idx], r[idx]
+            pred = self.mean_ + self.bu[ub] + self.bi[ib] + (self.P[ub] * self.Q[ib]).sum(1)
+            penalty = self.reg * torch.mean(
+                (self.P[ub] ** 2).sum(1) + (self.Q[ib] ** 2).sum(1) + self.bu[ub] ** 2 + self.bi[ib] ** 2
+            )
+            return torch.mean((pred - rb) ** 2), penalty
+
+        self.history_ = fit_minibatches(
+            self, len(r), batch_loss, [self.P, self.Q, self.bu, self.bi], epochs=self.epochs, lr=self.lr,
+            batch_size=self.batch_size, generator=g, val=val, verbose=self.verbose,
+        )
         return self
 
     def _predict(self, users, items):

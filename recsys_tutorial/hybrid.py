@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .baselines import _RatingModel
+from .baselines import _RatingModel, fit_minibatches
 from .config import cache_dir
 
 
@@ -120,31 +120,19 @@ class TextHybrid(_RatingModel):
         torch.nn.init.normal_(self.A.weight, std=0.01, generator=g)
         torch.nn.init.zeros_(self.w.weight)
         params = [self.P, self.Q, self.bu, self.bi, *self.A.parameters(), *self.w.parameters()]
-        opt = torch.optim.Adam(params, lr=self.lr)
-        self.history_: list[dict] = []
-        for epoch in range(self.epochs):
-            order = torch.randperm(len(r), generator=g)
-            total = 0.0
-            for start in range(0, len(r), self.batch_size):
-                idx = order[start : start + self.batch_size]
-                ub, ib, rb = u[idx], i[idx], r[idx]
-                # a random share of rows sees its item as cold: only the text path speaks
-                keep = (torch.rand(len(idx), generator=g) >= self.cold_dropout).float()
-                pred = self._forward(ub, ib, keep)
-                mse = torch.mean((pred - rb) ** 2)
-                penalty = self.reg * torch.mean(
-                    (self.P[ub] ** 2).sum(1) + keep * (self.Q[ib] ** 2).sum(1) + self.bu[ub] ** 2 + keep * self.bi[ib] ** 2
-                ) + self.text_reg * (self.A.weight.pow(2).sum() + self.w.weight.pow(2).sum())
-                opt.zero_grad()
-                (mse + penalty).backward()
-                opt.step()
-                total += float(mse.detach()) * len(idx)
-            entry = {"epoch": epoch + 1, "train_mse": total / len(r)}
-            if val is not None:
-                from .metrics import rmse
 
-                entry["val_rmse"] = rmse(val[self.rating_col], self.predict(val))
-            self.history_.append(entry)
+        def batch_loss(idx):
+            ub, ib, rb = u[idx], i[idx], r[idx]
+            # a random share of rows sees its item as cold: only the text path speaks
+            keep = (torch.rand(len(idx), generator=g) >= self.cold_dropout).float()
+            pred = self._forward(ub, ib, keep)
+            penalty = self.reg * torch.mean(
+                (self.P[ub] ** 2).sum(1) + keep * (self.Q[ib] ** 2).sum(1) + self.bu[ub] ** 2 + keep * self.bi[ib] ** 2
+            ) + self.text_reg * (self.A.weight.pow(2).sum() + self.w.weight.pow(2).sum())
+            return torch.mean((pred - rb) ** 2), penalty
+
+        self.history_ = fit_minibatches(self, len(r), batch_loss, params, epochs=self.epochs, lr=self.lr,
+                                        batch_size=self.batch_size, generator=g, val=val)
         return self
 
     def _forward(self, ub, ib, keep):
