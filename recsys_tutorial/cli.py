@@ -153,7 +153,7 @@ def _finetune(args, world, RatingTextDataset, make_loader, save_checkpoint, Trai
     save_checkpoint(
         out / "checkpoint", ft.model, ft.tokenizer, ft.scaler,
         extra={"profile": profile.name, "split": args.split, "max_length": profile.max_length,
-               "history_items": profile.history_items, "seed": config.seed},
+               "history_items": profile.history_items, "seed": config.seed, "bf16": config.bf16},
     )
     _atomic_json(out / "config.json", {
         "profile": asdict(profile), "train": asdict(config), "split": args.split,
@@ -195,7 +195,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     max_length = int(meta.get("max_length", profile.max_length))
     loader = make_loader(RatingTextDataset.from_pairs(exp["pairs"]["test"], tokenizer, max_length=max_length),
                          profile.batch_size, shuffle=False)
-    result = evaluate(model, loader, scaler)
+    result = evaluate(model, loader, scaler, bf16=bool(meta.get("bf16", False)))
     result["n_test"] = len(exp["pairs"]["test"])
     print(json.dumps(result, indent=2))
     return 0

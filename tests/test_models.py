@@ -179,3 +179,28 @@ def test_corrupted_truncated_and_foreign_checkpoints(tmp_path, tiny_bert, tiny_g
     (bert / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(CheckpointError, match="different architecture"):
         load_checkpoint(bert)
+
+
+def test_a_crash_while_saving_leaves_the_previous_checkpoint(tmp_path, tiny_bert, tokenizer, monkeypatch):
+    import json as json_module
+
+    scaler = TargetScaler(3.5, 1.1)
+    loader = _loader(tokenizer)
+    before = predict(tiny_bert, loader, scaler)
+    save_checkpoint(tmp_path / "ckpt", tiny_bert, tokenizer, scaler, extra={"run": 1})
+    with torch.no_grad():  # the model changes, then the process "dies" half-way through saving
+        for p in tiny_bert.parameters():
+            p.add_(1.0)
+
+    def crash(obj, fh, **kw):
+        fh.write('{"format": 1, "trunc')
+        raise KeyboardInterrupt("killed while writing")
+
+    monkeypatch.setattr(json_module, "dump", crash)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path / "ckpt", tiny_bert, tokenizer, scaler, extra={"run": 2})
+    monkeypatch.undo()
+    model, _, scaler2, extra = load_checkpoint(tmp_path / "ckpt")
+    assert extra == {"run": 1}
+    np.testing.assert_array_equal(predict(model, loader, scaler2), before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ckpt"]  # no half-written folder left
