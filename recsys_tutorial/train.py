@@ -387,6 +387,13 @@ def train(
         )
     if len(train_loader) == 0:
         raise DataError("the training loader is empty; pass some training pairs")
+    batch_size = getattr(train_loader.batch_sampler, "batch_size", None) or train_loader.batch_size
+    n_examples = len(train_loader.dataset)
+    if batch_size is not None and batch_size > n_examples:
+        raise ConfigError(
+            f"batch size {batch_size} is larger than the {n_examples} training examples; "
+            f"use a batch size of at most {n_examples} or more training data"
+        )
     if resume and not config.checkpoint_dir:
         raise ConfigError("resume=True needs config.checkpoint_dir (where the run saved its state)")
     ckpt_dir = Path(config.checkpoint_dir).expanduser() if config.checkpoint_dir else None

@@ -209,3 +209,9 @@ def test_bce_loss_learns_clicks_and_returns_probabilities(pairs, tokenizer, make
     metrics = evaluate(model, val_loader, scaler)
     assert metrics["log_loss"] < 0.93 * prior_log_loss, (metrics, prior_log_loss)
     assert TargetScaler.from_json(scaler.to_json()) == scaler
+
+
+def test_batch_larger_than_the_data_is_refused(pairs, tokenizer, make_tiny_bert):
+    train_loader, _, scaler = _loaders(pairs, tokenizer, n_train=10, n_val=10, batch_size=32)
+    with pytest.raises(ConfigError, match="larger than the 10 training examples"):
+        train(make_tiny_bert(), train_loader, None, TrainConfig(progress=False), scaler=scaler)
