@@ -69,7 +69,8 @@ def figures(acc: dict, curve: list[dict] | None) -> None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=["quick", "full"], default=None)
-    parser.add_argument("--skip", default="", help="comma-separated parts to skip: lm,lora,speed,recommend,curve,ranking")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated parts to skip: accuracy,lm,lora,speed,recommend,curve,ranking")
     args = parser.parse_args(argv)
     profile = get_profile(args.profile)
     skip = {s for s in args.skip.split(",") if s}
@@ -79,7 +80,7 @@ def main(argv=None) -> int:
     ids, vectors = accuracy.catalogue_vectors(data)
     keep: dict = {}
     acc = {}
-    for split in accuracy.SPLITS:
+    for split in ([] if "accuracy" in skip else accuracy.SPLITS):
         print(f"[bench] accuracy {split}", flush=True)
         acc[split] = accuracy.run_split(split, data, ids, vectors, profile, with_lm="lm" not in skip,
                                         with_lora="lora" not in skip and split == "S1",
@@ -107,7 +108,8 @@ def main(argv=None) -> int:
         print("[bench] recommend latency", flush=True)
         rec = recommend_latency.run(data, ids, vectors, keep["lm"], profile)
         write_json("recommend.json", {"profile": profile.name, "machine": machine(), **rec})
-    figures(acc, curve)
+    if acc:
+        figures(acc, curve)
     book = read_json("book_timing.json", results=STAGE) or {}
     summary = {
         "profile": profile.name,

@@ -22,14 +22,11 @@ def tokenizer():
     return load_tokenizer()
 
 
-def _tiny_bert(tokenizer, seed: int = 0, dropout: float = 0.1):
-    import torch
-    from transformers import BertConfig, BertForSequenceClassification
+def tiny_bert_config(tokenizer, dropout: float = 0.1, **overrides):
+    """A 2-layer, 32-wide BERT configuration on the packaged MiniLM's vocabulary (no download)."""
+    from transformers import BertConfig
 
-    from recsys_tutorial.models import quiet_transformers
-
-    quiet_transformers()
-    config = BertConfig(
+    settings = dict(
         vocab_size=tokenizer.vocab_size,
         hidden_size=32,
         num_hidden_layers=2,
@@ -38,10 +35,25 @@ def _tiny_bert(tokenizer, seed: int = 0, dropout: float = 0.1):
         max_position_embeddings=256,
         hidden_dropout_prob=dropout,
         attention_probs_dropout_prob=dropout,
-        num_labels=1,
-        problem_type="regression",
         pad_token_id=tokenizer.pad_token_id,
     )
+    return BertConfig(**{**settings, **overrides})
+
+
+@pytest.fixture(scope="session")
+def bert_config_factory(tokenizer):
+    """``bert_config_factory(dropout=..., **overrides)`` -> a tiny BertConfig."""
+    return lambda **kw: tiny_bert_config(tokenizer, **kw)
+
+
+def _tiny_bert(tokenizer, seed: int = 0, dropout: float = 0.1):
+    import torch
+    from transformers import BertForSequenceClassification
+
+    from recsys_tutorial.models import quiet_transformers
+
+    quiet_transformers()
+    config = tiny_bert_config(tokenizer, dropout, num_labels=1, problem_type="regression")
     torch.manual_seed(seed)
     return BertForSequenceClassification(config)
 

@@ -25,24 +25,8 @@ from recsys_tutorial.pretraining import (
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
-def _config(tokenizer):
-    from transformers import BertConfig
-
-    return BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-        hidden_dropout_prob=0.0,
-        attention_probs_dropout_prob=0.0,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-
-
 @pytest.fixture
-def tiny_mlm_dir(tmp_path, tokenizer):
+def tiny_mlm_dir(tmp_path, tokenizer, bert_config_factory):
     """A saved tiny random BertForMaskedLM (with its head) and the packaged tokenizer."""
     from transformers import BertForMaskedLM
 
@@ -50,7 +34,7 @@ def tiny_mlm_dir(tmp_path, tokenizer):
 
     quiet_transformers()
     torch.manual_seed(0)
-    model = BertForMaskedLM(_config(tokenizer))
+    model = BertForMaskedLM(bert_config_factory(dropout=0.0, max_position_embeddings=128))
     model.save_pretrained(tmp_path / "mlm")
     tokenizer.save_pretrained(tmp_path / "mlm")
     return tmp_path / "mlm"
@@ -181,13 +165,13 @@ def test_masked_word_accuracy_learns_a_fixed_answer(tiny_mlm_dir):
         masked_word_accuracy(model, tok, questions[:1], ["sci-fi"])
 
 
-def test_save_encoder_loads_as_regressor_with_pooler(tmp_path, tiny_mlm_dir, tokenizer):
+def test_save_encoder_loads_as_regressor_with_pooler(tmp_path, tiny_mlm_dir, tokenizer, bert_config_factory):
     from transformers import BertModel
 
     from recsys_tutorial.models import load_regressor
 
     torch.manual_seed(1)
-    source = BertModel(_config(tokenizer))  # with a pooler, like the packaged MiniLM
+    source = BertModel(bert_config_factory(dropout=0.0, max_position_embeddings=128))  # with a pooler, like the packaged MiniLM
     source.save_pretrained(tmp_path / "source")
     model, tok = load_masked_lm(tiny_mlm_dir, train_body=True)
     train_mlm(model, tok, ["a b c d e f."] * 4, steps=2, batch_size=4, lr=1e-2, seed=0)
