@@ -608,7 +608,10 @@ def finetune_rating_model(
     model, tokenizer = load_regressor(model_name, dropout=dropout)
     model.to(get_device(device))
     train_ds = RatingTextDataset.from_pairs(train_pairs, tokenizer, max_length=max_length)
-    train_loader = make_loader(train_ds, config.batch_size, shuffle=True, bucket=bucket, seed=config.seed)
+    # why min: a few-label experiment may have fewer ratings than one batch; train() itself refuses
+    # a batch larger than its data, the convenience function shrinks the batch to the data instead
+    batch_size = min(config.batch_size, len(train_ds))
+    train_loader = make_loader(train_ds, batch_size, shuffle=True, bucket=bucket, seed=config.seed)
     val_loader = None
     if val_pairs is not None and len(val_pairs):
         val_ds = RatingTextDataset.from_pairs(val_pairs, tokenizer, max_length=max_length)
