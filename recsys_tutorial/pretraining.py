@@ -398,14 +398,10 @@ def save_encoder(
     masked LM was loaded from), which keeps its pretrained pooler, and that is saved with the
     tokenizer.
     """
-    from transformers import AutoModel
+    from .models import default_model_path, load_backbone
 
-    quiet_transformers()
-    name = _resolve(source, need_weights=True)
-    try:
-        full = AutoModel.from_pretrained(name)
-    except (OSError, ValueError, KeyError) as exc:
-        raise _load_error(name, exc) from exc
+    full = load_backbone(source)
+    name = source or default_model_path()  # named in the messages below
     state = model.base_model.state_dict()
     own = full.state_dict()
     wrong = [k for k in state if k in own and tuple(own[k].shape) != tuple(state[k].shape)]

@@ -109,6 +109,13 @@ def _sides(ratings: pd.DataFrame, test_mask: np.ndarray) -> Split:
     return train, test
 
 
+def _sides_by_index(ratings: pd.DataFrame, test_rows) -> Split:
+    """(train, test) with the rows at positions ``test_rows`` in test."""
+    mask = np.zeros(len(ratings), dtype=bool)
+    mask[test_rows] = True
+    return _sides(ratings, mask)
+
+
 def _check_sides(train: pd.DataFrame, test: pd.DataFrame, why: str) -> Split:
     if len(train) == 0 or len(test) == 0:
         side = "train" if len(train) == 0 else "test"
@@ -139,9 +146,7 @@ def random_split(
     n = len(ratings)
     n_test = _held_out_count(frac, n, "test_size", "ratings")
     chosen = np.random.default_rng(seed).permutation(n)[:n_test]
-    mask = np.zeros(n, dtype=bool)
-    mask[chosen] = True
-    return _sides(ratings, mask)
+    return _sides_by_index(ratings, chosen)
 
 
 # --------------------------------------------------------------------------- S2
@@ -297,9 +302,7 @@ def _kfold(ratings: pd.DataFrame, k: int, seed: int) -> Iterator[Split]:
 
     n = len(ratings)
     for _, test_idx in KFold(n_splits=k, shuffle=True, random_state=seed).split(np.zeros(n)):
-        mask = np.zeros(n, dtype=bool)
-        mask[test_idx] = True
-        yield _sides(ratings, mask)
+        yield _sides_by_index(ratings, test_idx)
 
 
 # --------------------------------------------------------------------------- validation
