@@ -23,12 +23,12 @@ export TOKENIZERS_PARALLELISM ?= false
 export PYTHONUNBUFFERED := 1
 export MPLBACKEND := module://matplotlib_inline.backend_inline
 
-BOOK_SRC := _config.yml _toc.yml book recsys_tutorial
+BOOK_SRC := _config.yml _toc.yml book recsys_tutorial benchmarks
 JB_FLAGS := -W -n --keep-going
 NB_TIMEOUT_QUICK ?= 600
 NB_TIMEOUT_FULL ?= 3600
 
-.PHONY: help install test unit notebooks-quick notebooks-rerun book book-quick bench lint clean vendor render-check chromium
+.PHONY: help install test unit notebooks-quick notebooks-rerun book book-quick bench bench-reference lint clean vendor render-check chromium
 
 help:
 	@echo "make book   - build the book, executing every notebook in the full profile (_stage/full/_build/html)"
@@ -91,7 +91,7 @@ book: install vendor
 	$(call stage,full)
 	start=$$(date +%s); \
 	cd _stage/full && RECSYS_TUTORIAL_PROFILE=full ../../$(PY) -m pytest -q -p no:cacheprovider \
-	  --nbmake --overwrite --nbmake-timeout=$(NB_TIMEOUT_FULL) book; \
+	  --durations=0 --nbmake --overwrite --nbmake-timeout=$(NB_TIMEOUT_FULL) book; \
 	cd ../.. && $(VENV)/bin/jupyter-book build _stage/full $(JB_FLAGS); \
 	$(PY) -m benchmarks.timing book_full_minutes $$start
 	RECSYS_TUTORIAL_BOOK_DIR=_stage/full RECSYS_TUTORIAL_PROFILE=full $(PY) -m pytest -q tests/test_book.py
@@ -99,6 +99,11 @@ book: install vendor
 
 bench: install
 	$(PY) -m benchmarks.run
+
+# Keep the latest full run as the reference the results chapter (5.4) shows on a fresh clone.
+bench-reference:
+	test -f benchmarks/results/summary.json || { echo "run make bench first"; exit 1; }
+	mkdir -p benchmarks/reference && cp benchmarks/results/*.json benchmarks/reference/
 
 lint: install
 	$(VENV)/bin/ruff check recsys_tutorial tests benchmarks

@@ -55,6 +55,7 @@ def write_json(name: str, payload: dict, *, results: Path = RESULTS) -> Path:
     fd, tmp = tempfile.mkstemp(dir=results, prefix=f".{name}.", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(payload, fh, indent=2, sort_keys=True, default=float)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
     os.replace(tmp, path)
     return path
 

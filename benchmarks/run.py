@@ -49,13 +49,10 @@ def figures(acc: dict, curve: list[dict] | None) -> None:
     import matplotlib.pyplot as plt
     import pandas as pd
 
-    from recsys_tutorial.plots import metric_bars, series_plot
+    from recsys_tutorial.plots import rmse_by_split, series_plot
 
-    fig, axes = plt.subplots(1, len(acc), figsize=(5 * len(acc), 4), squeeze=False)
-    for ax, (split, methods) in zip(axes[0], acc.items(), strict=True):
-        best = min(methods, key=lambda m: methods[m]["rmse"])
-        metric_bars({m: v["rmse"] for m, v in methods.items()}, ax=ax, highlight=best)
-        ax.set_title(split)
+    axes = rmse_by_split({split: {m: v["rmse"] for m, v in methods.items()} for split, methods in acc.items()})
+    fig = axes[0].figure
     fig.tight_layout()
     fig.savefig(RESULTS / "rmse_by_split.png", dpi=110)
     if curve:
@@ -123,6 +120,7 @@ def main(argv=None) -> int:
         "book_full_minutes": book.get("book_full_minutes"),
         "notebooks_quick_minutes": book.get("notebooks_quick_minutes"),
         "bench_minutes": (time.perf_counter() - started) / 60,
+        "recorded_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
     }
     write_json("summary.json", summary)

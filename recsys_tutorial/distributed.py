@@ -2,7 +2,7 @@
 
 Start a run with ``torchrun --nproc_per_node=N -m recsys_tutorial.cli finetune ...``: torchrun
 sets ``RANK``/``WORLD_SIZE``/``MASTER_ADDR``; :func:`init_distributed` joins the process group
-(gloo on CPU, nccl on GPU). Each global batch is cut into one shard per process
+(nccl with one GPU per process, else gloo on the CPU). Each global batch is cut into one shard per process
 (:class:`recsys_tutorial.datasets.LengthBucketSampler` with ``num_replicas``/``rank``), DDP
 averages the gradients, so N processes take the same steps as one process on the same global
 batch; only rank 0 writes files.
@@ -42,7 +42,11 @@ def init_distributed(backend: str | None = None) -> tuple[int, int]:
     if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available():
         return 0, 1
     if not dist.is_initialized():
-        backend = backend or ("nccl" if torch.cuda.is_available() else "gloo")
+        # why the count: nccl needs one GPU per process on a node; with fewer GPUs than processes
+        # (say 2 processes on a 1-GPU laptop) gloo on the CPU still works
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+        gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        backend = backend or ("nccl" if gpus >= local else "gloo")
         dist.init_process_group(backend=backend)
         if backend == "nccl":
             torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))

@@ -101,3 +101,24 @@ def series_plot(frame: pd.DataFrame, *, x: str, y: str, hue: str, ax=None, logx:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return ax
+
+
+def rmse_by_split(rmse: Mapping[str, Mapping[str, float]], *, axes=None, target: Mapping[str, float] | None = None):
+    """One panel per split of test RMSE per method, best in orange (results chapter, 5.4).
+
+    ``rmse`` is ``{split: {method: RMSE}}`` as in ``benchmarks/results/summary.json``;
+    ``target``, if given, draws each split's target as a dashed line. Returns the axes."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, len(rmse), figsize=(5 * len(rmse), 0.4 * max(map(len, rmse.values())) + 1.5),
+                               squeeze=False)
+        axes = axes[0]
+    for ax, (split, methods) in zip(axes, rmse.items(), strict=True):
+        ordered = dict(sorted(methods.items(), key=lambda kv: kv[1]))
+        metric_bars(ordered, ax=ax, highlight=next(iter(ordered)))
+        if target and split in target:
+            ax.axvline(target[split], color="k", ls="--", lw=1, label=f"target {target[split]:.3f}")
+            ax.legend(fontsize=8, loc="lower right")
+        ax.set_title(split)
+    return axes

@@ -66,7 +66,8 @@ def test_finetune_evaluate_recommend_end_to_end(tmp_path, make_tiny_bert, tokeni
     capsys.readouterr()
     assert cli.main(["evaluate", "--checkpoint", str(out / "checkpoint")]) == 0
     evaluated = json.loads(capsys.readouterr().out)
-    assert evaluated["rmse"] == pytest.approx(metrics["test_rmse"], abs=1e-6)
+    # the same checkpoint on the same rows: equal up to bf16 kernels that differ by batch layout on a GPU
+    assert evaluated["rmse"] == pytest.approx(metrics["test_rmse"], abs=1e-4)
     assert cli.main(["recommend", "--checkpoint", str(out / "checkpoint"), "--user", "1", "-k", "5",
                      "--candidates", "20"]) == 0
     listing = capsys.readouterr().out

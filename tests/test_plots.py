@@ -44,3 +44,13 @@ def test_series_plot_lines_per_hue():
     ax = plots.series_plot(frame, x="n", y="rmse", hue="method", logx=True)
     assert [line.get_label() for line in ax.get_lines()] == ["a", "b"]
     assert ax.get_xscale() == "log"
+
+
+def test_rmse_by_split_sorts_methods_highlights_best_and_draws_targets():
+    axes = plots.rmse_by_split({"S1": {"mean": 1.05, "mf": 0.86, "hybrid": 0.85}, "S3": {"mean": 1.04, "ridge": 0.90}},
+                               target={"S1": 0.84})
+    assert [a.get_title() for a in axes] == ["S1", "S3"]
+    assert [p.get_width() for p in axes[0].patches] == pytest.approx([0.85, 0.86, 1.05])  # best first
+    assert [p.get_facecolor() for p in axes[0].patches][0] != axes[0].patches[1].get_facecolor()
+    assert axes[0].get_lines()[0].get_xdata()[0] == pytest.approx(0.84)  # the target line
+    assert not axes[1].get_lines()  # no target given for S3

@@ -215,3 +215,46 @@ def test_batch_larger_than_the_data_is_refused(pairs, tokenizer, make_tiny_bert)
     train_loader, _, scaler = _loaders(pairs, tokenizer, n_train=10, n_val=10, batch_size=32)
     with pytest.raises(ConfigError, match="larger than the 10 training examples"):
         train(make_tiny_bert(), train_loader, None, TrainConfig(progress=False), scaler=scaler)
+
+
+@pytest.mark.parametrize("which", ["bert", "gpt2"])
+def test_eager_attention_gives_the_same_outputs(which, tiny_bert, tiny_gpt2):
+    from recsys_tutorial.train import use_eager_attention
+
+    model = (tiny_bert if which == "bert" else tiny_gpt2).eval()
+    ids = torch.randint(5, 90, (3, 12))
+    mask = torch.ones_like(ids)
+    mask[0, 8:] = 0  # a padded row: the mask must mean the same in both kernels
+    with torch.no_grad():
+        fused = model(input_ids=ids, attention_mask=mask).logits
+        assert use_eager_attention(model)
+        assert model.config._attn_implementation == "eager"
+        eager = model(input_ids=ids, attention_mask=mask).logits
+    torch.testing.assert_close(eager, fused, atol=1e-5, rtol=1e-5)
+
+
+def test_cpu_bf16_training_switches_to_eager_attention_and_fused_adamw(pairs, tokenizer, make_tiny_bert):
+    from recsys_tutorial.train import make_optimizer
+
+    model = make_tiny_bert()
+    config = TrainConfig(lr=1e-3, max_steps=2, batch_size=16, bf16=True, progress=False)
+    assert make_optimizer(model, config).defaults["fused"] is True  # CPU parameters: one fused kernel
+    train_loader, _, scaler = _loaders(pairs, tokenizer, n_train=64, batch_size=16)
+    assert model.config._attn_implementation != "eager"
+    train(model, train_loader, None, config, scaler=scaler)
+    assert model.config._attn_implementation == "eager"
+
+
+def test_finetune_turns_dropout_off_by_default(pairs, tokenizer, make_tiny_bert, tmp_path):
+    from recsys_tutorial.train import FINETUNE_DROPOUT, finetune_rating_model
+
+    folder = tmp_path / "tiny"
+    make_tiny_bert(dropout=0.1).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    train_pairs, _ = pairs
+    out = finetune_rating_model(train_pairs.iloc[:32], None, model_name=str(folder), profile="quick",
+                                config=TrainConfig(lr=1e-3, batch_size=16, max_steps=1, progress=False))
+    assert FINETUNE_DROPOUT == 0.0 and out.model.config.hidden_dropout_prob == 0.0
+    kept = finetune_rating_model(train_pairs.iloc[:32], None, model_name=str(folder), profile="quick", dropout=None,
+                                 config=TrainConfig(lr=1e-3, batch_size=16, max_steps=1, progress=False))
+    assert kept.model.config.hidden_dropout_prob == pytest.approx(0.1)
