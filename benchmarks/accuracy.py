@@ -17,6 +17,9 @@ from recsys_tutorial.splits import train_val_split
 from recsys_tutorial.text import item_texts, make_pairs
 
 SPLITS = {"S1": "random", "S2": "temporal", "S3": "cold-items"}
+# the validation slice of train (MF tuning, blend weights) is cut the way the test split is cut:
+# tuning on warm random rows and testing on the future or on unseen items would pick the wrong models
+VAL_HOW = {"S1": "random", "S2": "temporal", "S3": "cold-items"}
 
 
 def catalogue_vectors(data) -> tuple[np.ndarray, np.ndarray]:
@@ -93,9 +96,12 @@ def run_split(name: str, data, ids, vectors, profile: Profile, *, with_lm: bool,
               keep: dict | None = None) -> dict:
     """All methods on one split. Returns {method: {rmse, mae, trainable_parameters, ...}}.
 
+    Validation (MF tuning, the blend's weights) uses a slice of train cut like the test split
+    (``VAL_HOW``); the test rows are touched only to score.
+
     ``keep``, if given, receives the fine-tuned language model (``keep["lm"]``) for later use."""
     train, test = split_ratings(data.ratings, SPLITS[name], profile.seed)
-    fit, val = train_val_split(train, val_size=0.1, seed=profile.seed)
+    fit, val = train_val_split(train, val_size=0.1, seed=profile.seed, how=VAL_HOW[name])
     if profile.name == "quick":
         test = test.sample(n=min(len(test), profile.eval_samples), random_state=profile.seed)
         val = val.sample(n=min(len(val), profile.eval_samples), random_state=profile.seed)

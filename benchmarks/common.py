@@ -10,8 +10,10 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
-STAGE = Path(__file__).resolve().parent.parent / "_stage"  # where make test / make book run notebooks
+# where the JSON goes (RECSYS_TUTORIAL_BENCH_RESULTS overrides, e.g. for a test run)
+RESULTS = Path(os.environ.get("RECSYS_TUTORIAL_BENCH_RESULTS", Path(__file__).resolve().parent / "results"))
+# where make test / make book run the notebooks and record their timings
+STAGE = Path(os.environ.get("RECSYS_TUTORIAL_STAGE", Path(__file__).resolve().parent.parent / "_stage"))
 
 
 def machine() -> dict:

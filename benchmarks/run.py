@@ -15,7 +15,7 @@ from recsys_tutorial.config import get_profile, seed_everything
 from recsys_tutorial.data import load_movielens
 
 from . import accuracy, recommend_latency, speed
-from .common import RESULTS, STAGE, machine, read_json, write_json
+from .common import RESULTS, STAGE, machine, read_json, timer, write_json
 
 
 def size_curve(data, ids, vectors, profile, fractions=(0.01, 0.05, 0.2, 1.0)) -> list[dict]:
@@ -63,12 +63,34 @@ def figures(acc: dict, curve: list[dict] | None) -> None:
         fig.savefig(RESULTS / "rmse_vs_train_size.png", dpi=110)
 
 
+def refresh_book_timings(results=RESULTS) -> int:
+    """Put the timings that `make book` and `make notebooks-quick` wrote (_stage/book_timing.json)
+    into an existing summary.json; the book runs after the benchmark, so its time arrives later."""
+    summary, book = read_json("summary.json", results=results), read_json("book_timing.json", results=STAGE) or {}
+    if summary is None:
+        print(f"[bench] no {results}/summary.json: run the benchmark first")
+        return 1
+    for key in ("book_full_minutes", "notebooks_quick_minutes"):
+        summary[key] = book.get(key, summary.get(key))
+        summary[f"{key}_machine"] = book.get(f"{key}_machine")
+    write_json("summary.json", summary, results=results)
+    print(f"[bench] summary.json: book {summary['book_full_minutes']} min, quick notebooks "
+          f"{summary['notebooks_quick_minutes']} min")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=["quick", "full"], default=None)
     parser.add_argument("--skip", default="",
                         help="comma-separated parts to skip: accuracy,lm,lora,speed,recommend,curve,ranking")
+    parser.add_argument("--splits", default="S1,S2,S3",
+                        help="accuracy splits to (re)run; others are kept from an existing accuracy.json")
+    parser.add_argument("--book-timings", action="store_true",
+                        help="only copy the latest make book / make test timings into summary.json")
     args = parser.parse_args(argv)
+    if args.book_timings:
+        return refresh_book_timings()
     profile = get_profile(args.profile)
     skip = {s for s in args.skip.split(",") if s}
     seed_everything(profile.seed)
@@ -76,37 +98,64 @@ def main(argv=None) -> int:
     data = load_movielens()
     ids, vectors = accuracy.catalogue_vectors(data)
     keep: dict = {}
-    acc = {}
-    for split in ([] if "accuracy" in skip else accuracy.SPLITS):
+    wanted = [s for s in args.splits.split(",") if s]
+    unknown = sorted(set(wanted) - set(accuracy.SPLITS))
+    if unknown:
+        parser.error(f"unknown splits {unknown}; choose from {list(accuracy.SPLITS)}")
+    earlier_summary = read_json("summary.json") or {}
+    minutes: dict = dict(earlier_summary.get("bench_minutes_by_part", {})) \
+        if earlier_summary.get("profile") == profile.name else {}
+    seconds: dict = {}
+    previous = read_json("accuracy.json") or {}
+    # a partial rerun keeps the other splits of the same profile
+    acc = dict(previous.get("splits", {})) if previous.get("profile") == profile.name else {}
+    acc = {s: acc[s] for s in accuracy.SPLITS if s in acc and s not in wanted}
+    for split in ([] if "accuracy" in skip else [s for s in accuracy.SPLITS if s in wanted]):
         print(f"[bench] accuracy {split}", flush=True)
-        acc[split] = accuracy.run_split(split, data, ids, vectors, profile, with_lm="lm" not in skip,
-                                        with_lora="lora" not in skip and split == "S1",
-                                        keep=keep if split == "S2" else None)
+        with timer(seconds, f"accuracy_{split}"):
+            acc[split] = accuracy.run_split(split, data, ids, vectors, profile, with_lm="lm" not in skip,
+                                            with_lora="lora" not in skip and split == "S1",
+                                            keep=keep if split == "S2" else None)
+        acc = {s: acc[s] for s in accuracy.SPLITS if s in acc}  # S1, S2, S3 order
         write_json("accuracy.json", {"profile": profile.name, "machine": machine(), "splits": acc})
     ranking = None
     if "ranking" not in skip:
         print("[bench] ranking S2", flush=True)
-        ranking = accuracy.ranking_s2(data, ids, vectors, profile)
+        with timer(seconds, "ranking"):
+            ranking = accuracy.ranking_s2(data, ids, vectors, profile)
         write_json("ranking.json", {"profile": profile.name, "machine": machine(), **ranking})
     curve = None
     if "curve" not in skip:
         print("[bench] size curve", flush=True)
-        curve = size_curve(data, ids, vectors, profile)
+        with timer(seconds, "curve"):
+            curve = size_curve(data, ids, vectors, profile)
         write_json("size_curve.json", {"profile": profile.name, "rows": curve})
     spd = None
     if "speed" not in skip:
         print("[bench] speed", flush=True)
         steps = 4 if profile.name == "quick" else 20
-        spd = {"throughput": speed.throughput(profile, steps=steps), "flops": speed.flops_fraction(),
-               "machine": machine()}
+        with timer(seconds, "speed"):
+            spd = {"profile": profile.name, "throughput": speed.throughput(profile, steps=steps),
+                   "flops": speed.flops_fraction(), "machine": machine()}
         write_json("speed.json", spd)
     rec = None
     if "recommend" not in skip and "lm" in keep:
         print("[bench] recommend latency", flush=True)
-        rec = recommend_latency.run(data, ids, vectors, keep["lm"], profile)
+        with timer(seconds, "recommend"):
+            rec = recommend_latency.run(data, ids, vectors, keep["lm"], profile)
         write_json("recommend.json", {"profile": profile.name, "machine": machine(), **rec})
+    # parts skipped in this run keep their results from an earlier run of the same profile
+    def earlier(name):
+        found = read_json(name)
+        return found if found and found.get("profile", profile.name) == profile.name else None
+
+    ranking = ranking or earlier("ranking.json")
+    curve = curve or (earlier("size_curve.json") or {}).get("rows")
+    spd = spd or earlier("speed.json")
+    rec = rec or earlier("recommend.json")
     if acc:
         figures(acc, curve)
+    minutes.update({part: sec / 60 for part, sec in seconds.items()})
     book = read_json("book_timing.json", results=STAGE) or {}
     summary = {
         "profile": profile.name,
@@ -119,12 +168,15 @@ def main(argv=None) -> int:
         "recommend_ndcg_ratio": rec["recommend_ndcg_ratio"] if rec else None,
         "book_full_minutes": book.get("book_full_minutes"),
         "notebooks_quick_minutes": book.get("notebooks_quick_minutes"),
-        "bench_minutes": (time.perf_counter() - started) / 60,
+        # minutes per part, parts kept from an earlier run included; their sum is a whole run's time
+        "bench_minutes_by_part": minutes,
+        "bench_minutes": sum(minutes.values()),
+        "this_run_minutes": (time.perf_counter() - started) / 60,
         "recorded_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
     }
     write_json("summary.json", summary)
-    print(f"[bench] wrote {RESULTS}/summary.json in {summary['bench_minutes']:.1f} min", flush=True)
+    print(f"[bench] wrote {RESULTS}/summary.json in {summary['this_run_minutes']:.1f} min", flush=True)
     for split, methods in summary["rmse"].items():
         print(split, "  ".join(f"{m}={v:.4f}" for m, v in sorted(methods.items(), key=lambda kv: kv[1])))
     return 0

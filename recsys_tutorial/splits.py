@@ -323,7 +323,10 @@ def train_val_split(
     Pass the *training* frame only, never the test set. ``how="random"`` draws ``val_size``
     of the ratings at random (like :func:`random_split`); ``how="temporal"`` takes each
     user's latest ``val_size`` (like :func:`temporal_split`, same tie rule; ``seed`` unused).
-    Use ``"temporal"`` when the test split is temporal, so validation mimics the test.
+    ``how="cold-items"`` holds out ``val_size`` of the training items with all their ratings
+    (like :func:`cold_start_items_split`). Choose the ``how`` of the test split, so validation
+    mimics the test: tuning and blending on warm, random rows and then testing on the future or
+    on unseen items picks the wrong models (results chapter, 5.4).
     """
     if how == "random":
         return random_split(train, val_size, seed, user_col=user_col, item_col=item_col)
@@ -331,7 +334,9 @@ def train_val_split(
         return temporal_split(
             train, val_size, user_col=user_col, item_col=item_col, time_col=time_col
         )
-    raise SplitError(f"how must be 'random' or 'temporal', got {how!r}")
+    if how == "cold-items":
+        return cold_start_items_split(train, val_size, seed, user_col=user_col, item_col=item_col)
+    raise SplitError(f"how must be 'random', 'temporal' or 'cold-items', got {how!r}")
 
 
 # --------------------------------------------------------------------------- leakage

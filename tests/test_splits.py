@@ -241,7 +241,7 @@ def test_kfold_every_rating_in_exactly_one_test_fold(ratings, k, seed):
 
 
 @PROPERTY
-@given(ratings_frames(min_rows=2), fractions, st.sampled_from(["random", "temporal"]))
+@given(ratings_frames(min_rows=2), fractions, st.sampled_from(["random", "temporal", "cold-items"]))
 def test_train_val_split_is_a_slice_of_train(ratings, frac, how):
     try:
         fit, val = train_val_split(ratings, frac, seed=7, how=how)
@@ -250,6 +250,8 @@ def test_train_val_split_is_a_slice_of_train(ratings, frac, how):
     assert_partition(ratings, fit, val)
     if how == "temporal":
         assert_strictly_later(fit, val)
+    if how == "cold-items":  # no validation item is seen while fitting
+        assert not set(val[ITEM_COL]) & set(fit[ITEM_COL])
 
 
 def test_train_val_split_leaves_test_untouched():
@@ -281,8 +283,9 @@ ALL_SPLITS = [
     lambda r, f: cold_start_users_split(r, f),
     lambda r, f: train_val_split(r, f),
     lambda r, f: train_val_split(r, f, how="temporal"),
+    lambda r, f: train_val_split(r, f, how="cold-items"),
 ]
-SPLIT_IDS = ["random", "temporal", "cold_items", "cold_users", "val_random", "val_temporal"]
+SPLIT_IDS = ["random", "temporal", "cold_items", "cold_users", "val_random", "val_temporal", "val_cold_items"]
 
 
 @pytest.mark.parametrize("split", ALL_SPLITS, ids=SPLIT_IDS)
@@ -336,7 +339,7 @@ def test_kfold_rejects_bad_k_at_call_time(k):
 def test_kfold_rejects_more_folds_than_ratings_and_bad_how():
     with pytest.raises(SplitError, match="k=11 folds need at least 11 ratings"):
         kfold_splits(_small_frame(10), 11)
-    with pytest.raises(SplitError, match="how must be 'random' or 'temporal'"):
+    with pytest.raises(SplitError, match="how must be 'random', 'temporal' or 'cold-items'"):
         train_val_split(_small_frame(), how="future")
 
 

@@ -1,0 +1,50 @@
+"""benchmarks/: `make bench` end to end in the quick profile (no language model), and the
+book timings that arrive after a run. Run as subprocesses: the output folders come from the
+environment when the module is imported."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(args, tmp_path, **env):
+    full_env = {**os.environ, "RECSYS_TUTORIAL_BENCH_RESULTS": str(tmp_path / "results"),
+                "RECSYS_TUTORIAL_STAGE": str(tmp_path / "stage"), "MPLBACKEND": "Agg", **env}
+    return subprocess.run([sys.executable, "-m", "benchmarks.run", *args], cwd=ROOT, env=full_env,
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_quick_bench_writes_the_summary_keys_and_beats_the_mean(tmp_path):
+    proc = _run(["--profile", "quick", "--skip", "lm,lora,speed,recommend,curve"], tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads((tmp_path / "results" / "summary.json").read_text())
+    for key in ("rmse", "ndcg_at_10_S2", "throughput_ratio", "flops_fraction_of_peak", "recommend_p50_ms",
+                "recommend_ndcg_ratio", "book_full_minutes", "notebooks_quick_minutes", "machine"):
+        assert key in summary, key
+    assert set(summary["rmse"]) == {"S1", "S2", "S3"}
+    assert summary["throughput_ratio"] is None and summary["recommend_p50_ms"] is None  # skipped, not faked
+    for split, methods in summary["rmse"].items():
+        # 64 test rows per split in the quick profile: loose, but biases must beat the global mean
+        assert methods["biases"] < methods["global_mean"], split
+        assert 0.4 < methods["mf_tuned"] < 1.4, split
+    assert 0.0 <= summary["ndcg_at_10_S2"]["popularity"] <= 1.0
+    assert (tmp_path / "results" / "rmse_by_split.png").stat().st_size > 10_000
+    assert oct((tmp_path / "results" / "summary.json").stat().st_mode & 0o777) == "0o644"
+
+
+def test_book_timings_are_copied_into_an_existing_summary(tmp_path):
+    (tmp_path / "results").mkdir()
+    (tmp_path / "stage").mkdir()
+    assert _run(["--book-timings"], tmp_path).returncode == 1  # no summary yet: says so, changes nothing
+    (tmp_path / "results" / "summary.json").write_text(json.dumps({"rmse": {}, "book_full_minutes": None}))
+    (tmp_path / "stage" / "book_timing.json").write_text(json.dumps(
+        {"book_full_minutes": 21.5, "notebooks_quick_minutes": 3.9, "book_full_minutes_machine": {"cores": 2}}))
+    proc = _run(["--book-timings"], tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads((tmp_path / "results" / "summary.json").read_text())
+    assert summary["book_full_minutes"] == 21.5 and summary["notebooks_quick_minutes"] == 3.9
+    assert summary["book_full_minutes_machine"] == {"cores": 2} and summary["rmse"] == {}
