@@ -109,8 +109,9 @@ def main(argv=None) -> int:
     previous = read_json("accuracy.json") or {}
     # a partial rerun keeps the other splits of the same profile
     acc = dict(previous.get("splits", {})) if previous.get("profile") == profile.name else {}
-    acc = {s: acc[s] for s in accuracy.SPLITS if s in acc and s not in wanted}
-    for split in ([] if "accuracy" in skip else [s for s in accuracy.SPLITS if s in wanted]):
+    rerun = [] if "accuracy" in skip else [s for s in accuracy.SPLITS if s in wanted]
+    acc = {s: acc[s] for s in accuracy.SPLITS if s in acc and s not in rerun}
+    for split in rerun:
         print(f"[bench] accuracy {split}", flush=True)
         with timer(seconds, f"accuracy_{split}"):
             acc[split] = accuracy.run_split(split, data, ids, vectors, profile, with_lm="lm" not in skip,

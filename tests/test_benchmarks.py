@@ -34,6 +34,12 @@ def test_quick_bench_writes_the_summary_keys_and_beats_the_mean(tmp_path):
     assert 0.0 <= summary["ndcg_at_10_S2"]["popularity"] <= 1.0
     assert (tmp_path / "results" / "rmse_by_split.png").stat().st_size > 10_000
     assert oct((tmp_path / "results" / "summary.json").stat().st_mode & 0o777) == "0o644"
+    # a run that skips every part rebuilds the summary from the earlier results, losing nothing
+    again = _run(["--profile", "quick", "--skip", "accuracy,lm,lora,speed,recommend,curve,ranking"], tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    rebuilt = json.loads((tmp_path / "results" / "summary.json").read_text())
+    assert rebuilt["rmse"] == summary["rmse"] and rebuilt["ndcg_at_10_S2"] == summary["ndcg_at_10_S2"]
+    assert rebuilt["bench_minutes_by_part"] == summary["bench_minutes_by_part"]
 
 
 def test_book_timings_are_copied_into_an_existing_summary(tmp_path):
