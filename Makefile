@@ -39,7 +39,7 @@ $(VENV)/.installed: pyproject.toml $(CONSTRAINTS)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	if command -v nvidia-smi >/dev/null 2>&1; then $(PIP) install -q "torch>=2.4"; else $(PIP) install -q $(TORCH_SPEC); fi
-	$(PIP) install -q $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[book,dev]"
+	$(PIP) install -q $(if $(CONSTRAINTS),-c $(CONSTRAINTS)) -e ".[book,dev,implicit]"
 	touch $@
 
 install: $(VENV)/.installed
@@ -48,7 +48,7 @@ vendor: install
 	bash scripts/vendor_assets.sh book/_vendor
 
 # --- tests -----------------------------------------------------------------
-test: install vendor chromium unit notebooks-quick notebooks-rerun book-quick
+test: install vendor chromium lint unit notebooks-quick notebooks-rerun book-quick
 
 unit: install
 	MPLBACKEND=Agg $(PY) -m pytest -q -n 2 tests --ignore=tests/test_book.py
@@ -99,6 +99,7 @@ book: install vendor
 
 bench: install
 	$(PY) -m benchmarks.run
+	$(PY) -m benchmarks.ranking_implicit
 
 # Keep the latest full run as the reference the results chapter (5.4) shows on a fresh clone.
 bench-reference:
@@ -106,7 +107,7 @@ bench-reference:
 	mkdir -p benchmarks/reference && cp benchmarks/results/*.json benchmarks/reference/
 
 lint: install
-	$(VENV)/bin/ruff check recsys_tutorial tests benchmarks
+	$(VENV)/bin/ruff check recsys_tutorial tests benchmarks book
 
 clean:
 	rm -rf _build _stage

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from recsys_tutorial.baselines import BiasBaseline, GlobalMean, MatrixFactorization, Popularity
-from recsys_tutorial.cli import split_ratings
 from recsys_tutorial.config import Profile
+from recsys_tutorial.experiment import split_ratings
 from recsys_tutorial.hybrid import TextHybrid, encode_texts
 from recsys_tutorial.metrics import mae, ndcg_at_k, rmse
 from recsys_tutorial.splits import train_val_split
@@ -70,6 +70,21 @@ def tune_mf(fit, val, profile: Profile, grid) -> tuple[dict, float]:
     return best, best_rmse
 
 
+def lm_member_pairs(targets: dict, fit: pd.DataFrame, train: pd.DataFrame, movies: pd.DataFrame,
+                    *, history_items: int) -> dict:
+    """The language model's input pairs, built as every other member's inputs are.
+
+    The validation predictions of a member come from what it knows without the validation
+    slice (``fit``), its test predictions from everything before the test rows (``train``). So
+    the training and validation pairs take their history text from ``fit`` only; the test pairs
+    from ``train``. (Histories from ``train`` for validation would show the model ratings of the
+    validation slice itself, and the blend would learn weights on easier inputs than the test's.)
+    ``targets`` maps "train", "val", "test" to the rows to predict."""
+    context = {"train": fit, "val": fit, "test": train}
+    return {name: make_pairs(targets[name], context[name], movies, max_items=history_items)
+            for name in ("train", "val", "test")}
+
+
 def lm_predictions(exp_pairs: dict, profile: Profile, *, peft: str | None = None) -> dict:
     """Fine-tune the cross-encoder on the profile's training sample; predict val and test pairs."""
     from recsys_tutorial.datasets import RatingTextDataset, make_loader
@@ -100,8 +115,8 @@ def run_split(name: str, data, ids, vectors, profile: Profile, *, with_lm: bool,
     (``VAL_HOW``); the test rows are touched only to score.
 
     ``keep``, if given, receives the fine-tuned language model (``keep["lm"]``) for later use."""
-    train, test = split_ratings(data.ratings, SPLITS[name], profile.seed)
-    fit, val = train_val_split(train, val_size=0.1, seed=profile.seed, how=VAL_HOW[name])
+    train, test = split_ratings(data.ratings, SPLITS[name], seed=profile.seed)
+    fit, val = train_val_split(train, test_size=0.1, seed=profile.seed, how=VAL_HOW[name])
     if profile.name == "quick":
         test = test.sample(n=min(len(test), profile.eval_samples), random_state=profile.seed)
         val = val.sample(n=min(len(val), profile.eval_samples), random_state=profile.seed)
@@ -142,7 +157,7 @@ def run_split(name: str, data, ids, vectors, profile: Profile, *, with_lm: bool,
     if with_lm:
         targets = {"train": fit.sample(n=min(len(fit), profile.train_samples), random_state=profile.seed),
                    "val": val, "test": test}
-        pairs = {k: make_pairs(v, train, data.movies, max_items=profile.history_items) for k, v in targets.items()}
+        pairs = lm_member_pairs(targets, fit, train, data.movies, history_items=profile.history_items)
         variants = [("finetuned_minilm", None)] + ([("finetuned_minilm_lora", "lora")] if with_lora else [])
         for method, peft in variants:
             lm = lm_predictions(pairs, profile, peft=peft)
@@ -205,8 +220,8 @@ def ranking_s2(data, ids, vectors, profile: Profile, *, k: int = 10,
         seen = {u: set(g.movieId) for u, g in train.groupby("userId")}
         return users, seen, relevant
 
-    train, test = split_ratings(data.ratings, "temporal", profile.seed)
-    fit, val = train_val_split(train, val_size=0.1, seed=profile.seed, how="temporal")
+    train, test = split_ratings(data.ratings, "temporal", seed=profile.seed)
+    fit, val = train_val_split(train, test_size=0.1, seed=profile.seed, how="temporal")
     models = _ranking_models(fit, ids, vectors, profile)
     users, seen, relevant = setting(fit, val)
     log_pop = np.log1p(models["popularity"].score_items(0, catalogue))

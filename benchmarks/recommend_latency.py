@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 
-from recsys_tutorial.cli import split_ratings
 from recsys_tutorial.config import Profile
+from recsys_tutorial.experiment import split_ratings
 from recsys_tutorial.hybrid import TextHybrid
 from recsys_tutorial.metrics import ndcg_at_k
 from recsys_tutorial.recommend import TextModelScorer, TwoStage, recommend
@@ -18,7 +18,7 @@ def run(data, ids, vectors, ft, profile: Profile, *, n_candidates: int = 20, k: 
     """p50/p95 latency of two-stage top-10 lists and their NDCG@10 relative to exhaustive reranking."""
     import torch
 
-    train, test = split_ratings(data.ratings, "temporal", profile.seed)
+    train, test = split_ratings(data.ratings, "temporal", seed=profile.seed)
     relevant = {u: set(g.movieId) for u, g in test[test.rating >= 4].groupby("userId")}
     # the users with the most relevant test items: NDCG of a few users is then least noisy
     users = sorted(relevant, key=lambda u: (-len(relevant[u]), u))

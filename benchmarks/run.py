@@ -12,7 +12,7 @@ import argparse
 import time
 
 from recsys_tutorial.config import get_profile, seed_everything
-from recsys_tutorial.data import load_movielens
+from recsys_tutorial.movielens import load_movielens
 
 from . import accuracy, recommend_latency, speed
 from .common import RESULTS, STAGE, machine, read_json, timer, write_json
@@ -21,11 +21,11 @@ from .common import RESULTS, STAGE, machine, read_json, timer, write_json
 def size_curve(data, ids, vectors, profile, fractions=(0.01, 0.05, 0.2, 1.0)) -> list[dict]:
     """Test RMSE on S1 against the share of its training ratings, for MF, biases and the text hybrid."""
     from recsys_tutorial.baselines import BiasBaseline, MatrixFactorization
-    from recsys_tutorial.cli import split_ratings
+    from recsys_tutorial.experiment import split_ratings
     from recsys_tutorial.hybrid import TextHybrid
     from recsys_tutorial.metrics import rmse
 
-    train, test = split_ratings(data.ratings, "random", profile.seed)
+    train, test = split_ratings(data.ratings, "random", seed=profile.seed)
     if profile.name == "quick":
         test = test.sample(n=profile.eval_samples, random_state=0)
     rows = []

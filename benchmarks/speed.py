@@ -18,7 +18,7 @@ from recsys_tutorial.train import FINETUNE_DROPOUT, TrainConfig, make_optimizer,
 
 
 def _pairs(profile: Profile, n: int):
-    from recsys_tutorial.cli import prepare_experiment
+    from recsys_tutorial.experiment import prepare_experiment
 
     exp = prepare_experiment(profile.replace(train_samples=n), split="random")
     return exp["pairs"]["train"]

@@ -1,83 +1,82 @@
-"""Loading and validating rating data: MovieLens, your own frames, a synthetic catalogue (chapter 1).
+"""Rating data in the package's form: your own frames and CSV files, a synthetic catalogue (ch. 1).
 
-``load_movielens`` looks for the archive in ``path``, then in the folder named by
-``RECSYS_TUTORIAL_DATA``, then in the cache, and only then downloads it from GroupLens.
-Every CSV is checked against the SHA-256 kept below, so a corrupted or altered file is
-caught before it reaches a model.
+:func:`from_frames`, :func:`validate_ratings` and :func:`read_ratings_csv` check data on the way
+in and return frames with the package's column names. The MovieLens archives are loaded by
+:mod:`recsys_tutorial.movielens` (``load_movielens``), which builds on this module.
+
+**Ids** (users and items) are kept exactly as given (see :mod:`recsys_tutorial.schema`):
+integer columns become int64, whole-number float columns (NaN artefacts) become int64, and
+text or mixed columns are left untouched (``"007"``, ``"A1"``, non-ASCII names, integers
+too large for int64). **Dates** may be Unix seconds, datetimes or ISO-8601 strings; they are
+stored as int64 Unix seconds (UTC). **The rating scale** travels in ``frame.attrs``.
 """
 
 from __future__ import annotations
 
-import hashlib
-import http.client
-import io
-import lzma
+import inspect
 import os
-import re
-import tempfile
-import urllib.request
-import zipfile
-import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .config import DATA_ENV, cache_dir
-from .errors import (
-    ChecksumError,
-    DataFileError,
-    DuplicateRatingError,
-    RatingValueError,
-    SchemaError,
+from .cleaning import (
+    DUPLICATE_POLICIES,
+    check_rated_items,
+    clean_ids,
+    clean_ratings,
+    clean_timestamps,
+    genre_list,
+    ids_from_text,
+    resolve_duplicates,
 )
+from .errors import ConfigError, DataFileError, SchemaError
+from .schema import (  # noqa: F401  (re-exported for older callers)
+    GENRES_COL,
+    IMPLICIT_ATTR,
+    ITEM_COL,
+    RATING_COL,
+    RATING_SCALE,
+    SCALE_ATTR,
+    TIME_COL,
+    TITLE_COL,
+    USER_COL,
+    YEAR_COL,
+    check_scale,
+    id_repr,
+    with_scale,
+)
+from .textfiles import layout_hint, read_delimited, unknown_arguments_error
 
-USER_COL = "userId"
-ITEM_COL = "movieId"
-RATING_COL = "rating"
-TIME_COL = "timestamp"
-TITLE_COL = "title"
-YEAR_COL = "year"
-GENRES_COL = "genres"
-RATING_SCALE = (0.5, 5.0)
-DUPLICATE_POLICIES = ("raise", "mean", "last")
+__all__ = [
+    "USER_COL", "ITEM_COL", "RATING_COL", "TIME_COL", "TITLE_COL", "YEAR_COL", "GENRES_COL",
+    "RATING_SCALE", "DUPLICATE_POLICIES", "TAG_COLUMNS", "RatingsData", "validate_ratings",
+    "from_frames", "read_ratings_csv", "SYNTHETIC_ATTRIBUTES", "make_synthetic",
+]  # fmt: skip
 
-GROUPLENS_URL = "https://files.grouplens.org/datasets/movielens/{name}.zip"
-#: SHA-256 of each CSV inside the GroupLens archive (checked on every load).
-CHECKSUMS: dict[str, dict[str, str]] = {
-    "ml-latest-small": {
-        "ratings.csv": "aa289ca83157595d0df6aea1be6a4ded676ddc4385472e8313a8ed9805352646",
-        "movies.csv": "5a5f32dd9bb3797b8e728a1b98958789d2b13f294a69fdfbc5727f8a9611aa07",
-        "tags.csv": "92a9f8bb7916dceef6151209845788c3643f794dfa79d1feaec7121b5960399d",
-        "links.csv": "97ad18e4e56a09363c65676b6cb3482ce3e2cea2372a24620c1599c843325f31",
-    }
-}
-_REQUIRED_COLUMNS = {
-    "ratings.csv": [USER_COL, ITEM_COL, RATING_COL, TIME_COL],
-    "movies.csv": [ITEM_COL, TITLE_COL, GENRES_COL],
-    "tags.csv": [USER_COL, ITEM_COL, "tag", TIME_COL],
-    "links.csv": [ITEM_COL, "imdbId", "tmdbId"],
-}
+#: Columns of ``RatingsData.tags`` (MovieLens' tags.csv; empty for other data).
+TAG_COLUMNS = [USER_COL, ITEM_COL, "tag", TIME_COL]
 
 
 @dataclass
 class RatingsData:
     """Ratings plus an item catalogue, with the package's column names.
 
-    ``ratings``: userId, movieId, rating (float32), timestamp (int64 seconds).
-    ``movies``: movieId, title (year removed), year (nullable int), genres (list of str).
-    ``tags``: userId, movieId, tag, timestamp (may be empty).
-    ``truth``: for synthetic data only, the noise-free expected rating of every
-    (user, item) pair as an array indexed ``[userId, movieId]``.
+    ``ratings``: userId, movieId (ids as given), rating (float32; absent for implicit
+    feedback), timestamp (int64 Unix seconds, UTC). ``movies``: movieId, title (year
+    removed), year (nullable int), genres (list of str). ``tags``: userId, movieId, tag,
+    timestamp (may be empty). ``scale``: the rating scale ``(low, high)``, ``None`` for
+    implicit feedback. ``truth``: for synthetic data only, the noise-free expected rating of
+    every (user, item) pair as an array indexed ``[userId, movieId]``.
     """
 
     ratings: pd.DataFrame
     movies: pd.DataFrame
-    tags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=_REQUIRED_COLUMNS["tags.csv"]))
+    tags: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TAG_COLUMNS))
     links: pd.DataFrame | None = None
     name: str = "custom"
-    scale: tuple[float, float] = RATING_SCALE
+    scale: tuple[float, float] | None = RATING_SCALE
     truth: np.ndarray | None = None
 
     @property
@@ -85,17 +84,23 @@ class RatingsData:
         """Alias of ``movies`` for catalogues that are not films."""
         return self.movies
 
-    def summary(self) -> dict[str, float]:
-        """Counts and sparsity, as shown in chapter 1."""
+    @property
+    def implicit(self) -> bool:
+        """True for implicit feedback: the ratings frame has no rating column."""
+        return RATING_COL not in self.ratings.columns
+
+    def summary(self) -> dict[str, float | None]:
+        """Counts and sparsity, as shown in chapter 1 (``mean_rating`` is None if implicit)."""
         n_users = self.ratings[USER_COL].nunique()
         n_items = self.ratings[ITEM_COL].nunique()
+        mean = None if self.implicit else float(self.ratings[RATING_COL].mean())
         return {
             "ratings": len(self.ratings),
             "users": int(n_users),
             "rated_items": int(n_items),
             "catalogue_items": len(self.movies),
             "density": len(self.ratings) / max(1, n_users * n_items),
-            "mean_rating": float(self.ratings[RATING_COL].mean()),
+            "mean_rating": mean,
         }
 
 
@@ -107,130 +112,85 @@ def validate_ratings(
     *,
     user_col: str = USER_COL,
     item_col: str = ITEM_COL,
-    rating_col: str = RATING_COL,
+    rating_col: str | None = RATING_COL,
     timestamp_col: str | None = TIME_COL,
-    scale: tuple[float, float] = RATING_SCALE,
+    scale: tuple[float, float] | None = None,
     duplicates: str = "raise",
     source: str = "ratings",
 ) -> pd.DataFrame:
     """A clean copy of a ratings frame with the package's column names, or a specific error.
 
-    Checks that the columns exist, ids and ratings are numbers, no rating is NaN or outside
-    ``scale``, timestamps (optional) are numbers, and applies the duplicate policy:
-    ``"raise"`` (default), ``"mean"`` (average the ratings, keep the latest timestamp) or
-    ``"last"`` (keep the most recent rating). ``source`` names the file in messages.
+    Returns a frame with a fresh index and the columns userId, movieId (ids kept exactly as
+    given: int columns as int64, text as text), rating (float32) and timestamp (int64 Unix
+    seconds). ``frame.attrs[SCALE_ATTR]`` holds the rating scale.
+
+    ``timestamp_col`` may hold Unix seconds (whole numbers), datetimes (naive ones are taken
+    as UTC, aware ones converted to UTC) or ISO-8601 strings such as
+    ``"2020-01-01T00:00:00+01:00"``; fractions of a second are dropped. ``timestamp_col=None``
+    uses the row order as time. ``scale`` (default: the frame's ``attrs``, else
+    :data:`RATING_SCALE`) bounds the ratings. ``rating_col=None`` reads implicit feedback
+    (clicks, plays): no rating column, ``attrs[IMPLICIT_ATTR] = True`` and no scale.
+
+    Duplicates: ``"raise"`` (default), ``"mean"`` (average the ratings, keep the latest
+    timestamp) or ``"last"`` (keep the most recent rating); for implicit feedback both keep
+    one event per (user, item) pair, with its latest time. ``source`` names the file in
+    messages.
+
+    Raises :class:`SchemaError` (a missing column, a missing or unhashable id, a missing or
+    unparseable date, text in the rating column), :class:`RatingValueError` (NaN or outside
+    ``scale``), :class:`DuplicateRatingError`, :class:`DataFileError` (no rows) and
+    :class:`ConfigError` (a malformed ``scale``).
     """
     if not isinstance(frame, pd.DataFrame):
         raise SchemaError(f"{source}: expected a pandas DataFrame, got {type(frame).__name__}")
     if duplicates not in DUPLICATE_POLICIES:
         raise SchemaError(f"duplicates must be one of {DUPLICATE_POLICIES}, got {duplicates!r}")
-    wanted = [user_col, item_col, rating_col] + ([timestamp_col] if timestamp_col else [])
-    missing = [c for c in wanted if c not in frame.columns]
-    if missing:
-        raise SchemaError(
-            f"{source}: missing column(s) {missing}; found {list(frame.columns)}. "
-            "Rename your columns or pass user_col=/item_col=/rating_col=/timestamp_col=."
+    implicit = rating_col is None
+    if implicit and scale is not None:
+        raise ConfigError(
+            f"{source}: scale={scale!r} was given with rating_col=None; implicit feedback has no "
+            "ratings to scale: drop scale= or name the rating column"
         )
+    if not implicit:
+        default = frame.attrs.get(SCALE_ATTR) or RATING_SCALE
+        scale = check_scale(default if scale is None else scale)
+    wanted = [user_col, item_col] + ([] if implicit else [rating_col])
+    _require_columns(frame, wanted + ([timestamp_col] if timestamp_col else []), source)
     if len(frame) == 0:
         raise DataFileError(f"{source}: no ratings (the frame or file is empty)")
     out = pd.DataFrame(
         {
-            USER_COL: _numeric_column(frame[user_col], source, user_col, integer=True),
-            ITEM_COL: _numeric_column(frame[item_col], source, item_col, integer=True),
-            RATING_COL: _numeric_column(frame[rating_col], source, rating_col).astype(np.float32),
+            USER_COL: clean_ids(frame[user_col], source=source, column=user_col),
+            ITEM_COL: clean_ids(frame[item_col], source=source, column=item_col),
         }
     )
+    if not implicit:
+        out[RATING_COL] = clean_ratings(
+            frame[rating_col], scale=scale, source=source, column=rating_col
+        )
     if timestamp_col:
-        out[TIME_COL] = _numeric_column(frame[timestamp_col], source, timestamp_col, integer=True)
+        out[TIME_COL] = clean_timestamps(frame[timestamp_col], source=source, column=timestamp_col)
     else:
         out[TIME_COL] = np.arange(len(out), dtype=np.int64)  # file order stands in for time
-    bad = out[RATING_COL].isna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise RatingValueError(
-            f"{source}: column {rating_col!r}: {int(bad.sum())} rating(s) are missing (NaN), first at row {row}; "
-            "drop or fill them before loading"
-        )
-    low, high = scale
-    out_of_scale = (out[RATING_COL] < low) | (out[RATING_COL] > high)
-    if out_of_scale.any():
-        row = int(np.flatnonzero(out_of_scale.to_numpy())[0])
-        raise RatingValueError(
-            f"{source}: column {rating_col!r}: {int(out_of_scale.sum())} rating(s) outside the scale [{low}, {high}], "
-            f"first at row {row} (value {out[RATING_COL].iloc[row]}); rescale them or pass scale="
-        )
-    dup = out.duplicated([USER_COL, ITEM_COL], keep=False)
-    if dup.any():
-        if duplicates == "raise":
-            row = int(np.flatnonzero(dup.to_numpy())[0])
-            raise DuplicateRatingError(
-                f"{source}: {int(dup.sum())} rows rate a (user, item) pair more than once, "
-                f"first at row {row} (user {out[USER_COL].iloc[row]}, item {out[ITEM_COL].iloc[row]}); "
-                "pass duplicates='mean' or duplicates='last' to resolve them"
-            )
-        out = out.sort_values(TIME_COL, kind="stable")
-        if duplicates == "last":
-            out = out.drop_duplicates([USER_COL, ITEM_COL], keep="last")
-        else:
-            out = out.groupby([USER_COL, ITEM_COL], as_index=False, sort=False).agg(
-                {RATING_COL: "mean", TIME_COL: "max"}
-            )
-            out[RATING_COL] = out[RATING_COL].astype(np.float32)
-    return out.reset_index(drop=True)
-
-
-def _numeric_column(values: pd.Series, source: str, name: str, *, integer: bool = False) -> pd.Series:
-    converted = pd.to_numeric(values, errors="coerce")
-    bad = converted.isna() & values.notna()
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0])
-        raise SchemaError(
-            f"{source}: column {name!r} must hold numbers, but row {row} holds {_shown(values.iloc[row])}"
-        )
-    if integer:
-        if converted.isna().any():
-            row = int(np.flatnonzero(converted.isna().to_numpy())[0])
-            raise SchemaError(f"{source}: column {name!r} is empty at row {row}")
-        fractional = np.mod(converted.to_numpy(dtype=float), 1) != 0
-        if fractional.any():
-            row = int(np.flatnonzero(fractional)[0])
-            raise SchemaError(
-                f"{source}: column {name!r} must hold whole numbers, but row {row} holds {_shown(values.iloc[row])}"
-            )
-        return converted.astype(np.int64)
-    return converted.astype(np.float64)
-
-
-def _shown(value: object) -> str:
-    """``repr`` of a cell for messages, without NumPy's ``np.float64(...)`` wrapper."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-_YEAR_RE = re.compile(r"\s*\((\d{4})(?:[-–]\d{0,4})?\)\s*$")
-
-
-def parse_movies(frame: pd.DataFrame, *, source: str = "movies.csv") -> pd.DataFrame:
-    """movieId, title without the trailing year, year (nullable int), genres as a list of str."""
-    missing = [c for c in (ITEM_COL, TITLE_COL, GENRES_COL) if c not in frame.columns]
-    if missing:
-        raise SchemaError(f"{source}: missing column(s) {missing}; found {list(frame.columns)}")
-    titles = frame[TITLE_COL].fillna("").astype(str).str.strip()
-    years = titles.str.extract(_YEAR_RE)[0]
-    out = pd.DataFrame(
-        {
-            ITEM_COL: _numeric_column(frame[ITEM_COL], source, ITEM_COL, integer=True),
-            TITLE_COL: titles.str.replace(_YEAR_RE, "", regex=True).str.strip(),
-            YEAR_COL: pd.to_numeric(years, errors="coerce").astype("Int64"),
-            GENRES_COL: [
-                [] if g in ("", "(no genres listed)") else g.split("|")
-                for g in frame[GENRES_COL].fillna("").astype(str)
-            ],
-        }
-    )
-    if out[ITEM_COL].duplicated().any():
-        dup = int(out[ITEM_COL][out[ITEM_COL].duplicated()].iloc[0])
-        raise SchemaError(f"{source}: item id {dup} appears more than once")
+    out = resolve_duplicates(out, duplicates, source=source, implicit=implicit)
+    if implicit:
+        out.attrs[IMPLICIT_ATTR] = True
+    else:
+        with_scale(out, scale)
     return out
+
+
+def _require_columns(frame: pd.DataFrame, wanted: list, source: str, hint: str = "") -> None:
+    missing = [c for c in wanted if c not in frame.columns]
+    if missing:
+        raise SchemaError(
+            f"{source}: missing column(s) {missing}; found {list(frame.columns)}. Rename your "
+            "columns or pass user_col=/item_col=/rating_col=/timestamp_col= (rating_col=None "
+            f"for implicit feedback without ratings, timestamp_col=None without times).{hint}"
+        )
+
+
+# --------------------------------------------------------------------------- your own frames
 
 
 def from_frames(
@@ -239,18 +199,25 @@ def from_frames(
     *,
     user_col: str = USER_COL,
     item_col: str = ITEM_COL,
-    rating_col: str = RATING_COL,
+    rating_col: str | None = RATING_COL,
     timestamp_col: str | None = TIME_COL,
     title_col: str = TITLE_COL,
     genres_col: str | None = GENRES_COL,
-    scale: tuple[float, float] = RATING_SCALE,
+    scale: tuple[float, float] | None = None,
     duplicates: str = "raise",
     name: str = "custom",
 ) -> RatingsData:
     """Your own data in the package's form, validated on the way in (chapter 5.3).
 
-    ``items`` needs an id and a title column; genres (a list or a ``|``-separated string)
-    are optional. Every rated item must be in ``items``.
+    ``ratings`` is checked by :func:`validate_ratings` (ids of any hashable kind kept exactly
+    as given, dates as Unix seconds, datetimes or ISO-8601 strings, ``scale`` stored in
+    ``ratings.attrs`` and in ``RatingsData.scale``; ``rating_col=None`` for implicit
+    feedback, whose ``scale`` is None). ``items`` needs an id and a title column; genres (a
+    list or a ``|``-separated string) and a ``year`` column are optional. Every rated item
+    must be in ``items``, once, with the same id (``10`` and ``"10"`` differ).
+
+    Raises :class:`SchemaError` for a missing column, a missing, unhashable or repeated item
+    id and rated items absent from ``items``, plus the errors of :func:`validate_ratings`.
     """
     clean = validate_ratings(
         ratings,
@@ -261,205 +228,79 @@ def from_frames(
         scale=scale,
         duplicates=duplicates,
     )
+    if not isinstance(items, pd.DataFrame):
+        raise SchemaError(f"items: expected a pandas DataFrame, got {type(items).__name__}")
     missing = [c for c in (item_col, title_col) if c not in items.columns]
     if missing:
-        raise SchemaError(f"items: missing column(s) {missing}; found {list(items.columns)}")
-    genres = items[genres_col] if genres_col and genres_col in items.columns else [None] * len(items)
+        raise SchemaError(
+            f"items: missing column(s) {missing}; found {list(items.columns)}. "
+            "Rename them or pass item_col=/title_col="
+        )
+    ids = clean_ids(items[item_col], source="items", column=item_col)
+    genres = (
+        items[genres_col] if genres_col and genres_col in items.columns else [None] * len(items)
+    )
     movies = pd.DataFrame(
         {
-            ITEM_COL: _numeric_column(items[item_col], "items", item_col, integer=True),
-            TITLE_COL: items[title_col].fillna("").astype(str),
+            ITEM_COL: ids,
+            TITLE_COL: items[title_col].fillna("").astype(str).to_numpy(dtype=object),
             YEAR_COL: pd.array([pd.NA] * len(items), dtype="Int64"),
-            GENRES_COL: [_genre_list(g) for g in genres],
+            GENRES_COL: [genre_list(g) for g in genres],
         }
     )
-    if movies[ITEM_COL].duplicated().any():
-        dup = int(movies[ITEM_COL][movies[ITEM_COL].duplicated()].iloc[0])
-        raise SchemaError(f"items: item id {dup} appears more than once; keep one row per item")
-    if "year" in items.columns:
-        movies[YEAR_COL] = pd.to_numeric(items["year"], errors="coerce").astype("Int64").to_numpy()
-    unknown = sorted(set(clean[ITEM_COL]) - set(movies[ITEM_COL]))
-    if unknown:
+    repeated = ids.duplicated().to_numpy()
+    if repeated.any():
+        first = ids.iloc[int(np.flatnonzero(repeated)[0])]
         raise SchemaError(
-            f"ratings: {len(unknown)} rated item(s) are not in the items frame, e.g. {unknown[:5]}; "
-            "add them to the items frame or drop their ratings"
+            f"items: item id {id_repr(first)} appears more than once; keep one row per item"
         )
-    return RatingsData(ratings=clean, movies=movies, name=name, scale=scale)
+    if YEAR_COL in items.columns:
+        years = pd.to_numeric(items[YEAR_COL], errors="coerce").to_numpy(float, na_value=np.nan)
+        years = np.where(np.isfinite(years) & (np.round(years) == years), years, np.nan)
+        movies[YEAR_COL] = pd.array(years, dtype="Float64").astype("Int64")
+    check_rated_items(clean[ITEM_COL], ids)
+    return RatingsData(ratings=clean, movies=movies, name=name, scale=clean.attrs.get(SCALE_ATTR))
 
 
-def _genre_list(value: object) -> list[str]:
-    """Genres given as a list/tuple or a ``|``-separated string; missing values give ``[]``."""
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [str(g) for g in value]
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return []
-    text = str(value)
-    return [] if text == "(no genres listed)" else [g for g in text.split("|") if g]
-
-
-# --------------------------------------------------------------------------- MovieLens
-
-
-def load_movielens(
-    name: str = "ml-latest-small",
-    path: str | os.PathLike[str] | None = None,
-    *,
-    duplicates: str = "raise",
-    download: bool = True,
-    progress: bool = True,
-) -> RatingsData:
-    """MovieLens ``name`` as :class:`RatingsData`, checked against the known SHA-256s.
-
-    ``path`` may be the zip archive, a folder holding it, or a folder holding the extracted
-    CSVs. Without it: ``$RECSYS_TUTORIAL_DATA``, then the cache, then a download.
-    """
-    if name not in CHECKSUMS:
-        raise DataFileError(f"unknown MovieLens variant {name!r}; known: {sorted(CHECKSUMS)}")
-    source = _locate(name, path, download=download, progress=progress)
-    files = _read_members(name, source)
-    ratings = validate_ratings(_read_csv(files, "ratings.csv", source), duplicates=duplicates, source=f"{source}:ratings.csv")
-    movies = parse_movies(_read_csv(files, "movies.csv", source), source=f"{source}:movies.csv")
-    tags = _read_csv(files, "tags.csv", source)
-    links = _read_csv(files, "links.csv", source)
-    return RatingsData(ratings=ratings, movies=movies, tags=tags, links=links, name=name)
-
-
-def _locate(name: str, path, *, download: bool, progress: bool) -> Path:
-    candidates: list[Path] = []
-    if path is not None:
-        p = Path(path).expanduser()
-        if not p.exists():
-            raise DataFileError(f"{p}: no such file or folder; pass the path of {name}.zip or of its folder")
-        candidates = [p / f"{name}.zip", p / name, p] if p.is_dir() else [p]
-    else:
-        if os.environ.get(DATA_ENV):
-            d = Path(os.environ[DATA_ENV]).expanduser()
-            candidates += [d / f"{name}.zip", d / name]
-        candidates += [cache_dir() / f"{name}.zip"]
-    for c in candidates:
-        if c.is_file() or (c.is_dir() and (c / "ratings.csv").exists()):
-            return c
-    if path is not None:
-        raise DataFileError(f"{path}: holds neither {name}.zip nor {name}/ratings.csv")
-    if not download:
-        raise DataFileError(
-            f"{name} not found in {[str(c) for c in candidates]}; set {DATA_ENV} or allow download=True"
-        )
-    return download_movielens(name, progress=progress)
-
-
-def download_movielens(name: str = "ml-latest-small", *, progress: bool = True) -> Path:
-    """Download the archive from GroupLens into the cache (atomically) and verify it."""
-    from tqdm.auto import tqdm
-
-    target = cache_dir() / f"{name}.zip"
-    url = GROUPLENS_URL.format(name=name)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{name}.", suffix=".part")
-    try:
-        received = 0
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=60) as resp:
-            total = int(resp.headers.get("Content-Length") or 0) or None
-            with tqdm(total=total, unit="B", unit_scale=True, desc=f"download {name}", disable=not progress) as bar:
-                while chunk := resp.read(1 << 16):
-                    out.write(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-        if total is not None and received != total:
-            raise DataFileError(
-                f"the download of {url} is truncated: received {received} of {total} bytes; "
-                "run it again, or download the archive by hand and set "
-                f"{DATA_ENV} to its folder"
-            )
-        try:
-            _read_members(name, Path(tmp))  # verify before it enters the cache
-        except DataFileError as exc:  # name the URL, not the temporary file about to vanish
-            raise type(exc)(
-                f"the download of {url} is truncated or corrupted ({exc}); nothing was cached. "
-                f"Run it again, or download the archive by hand and set {DATA_ENV} to its folder"
-            ) from exc
-        os.replace(tmp, target)
-    except (OSError, http.client.HTTPException) as exc:
-        raise DataFileError(
-            f"could not download {url}: {type(exc).__name__}: {exc}. Download it by hand and set {DATA_ENV} to its folder"
-        ) from exc
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
-
-
-def _read_members(name: str, source: Path) -> dict[str, bytes]:
-    """The CSV bytes of the archive or folder, each verified against its SHA-256."""
-    expected = CHECKSUMS[name]
-    files: dict[str, bytes] = {}
-    if source.is_dir():
-        for fname in expected:
-            f = source / fname
-            if not f.exists():
-                raise DataFileError(f"{f}: missing; the folder must hold {sorted(expected)}")
-            files[fname] = f.read_bytes()
-    else:
-        if source.stat().st_size == 0:
-            raise DataFileError(f"{source}: the file is empty; delete it and download the archive again")
-        absent: list[str] = []
-        try:
-            with zipfile.ZipFile(source) as zf:
-                names = {Path(n).name: n for n in zf.namelist()}
-                absent = [fname for fname in expected if fname not in names]
-                if not absent:
-                    files = {fname: zf.read(names[fname]) for fname in expected}
-        except _ZIP_ERRORS as exc:
-            # a damaged header can surface as almost anything: bad CRC, an unknown
-            # compression method or version (NotImplementedError), an LZMA error, ...
-            raise DataFileError(
-                f"{source}: truncated or corrupted archive ({type(exc).__name__}: {exc}); "
-                "delete it and download it again"
-            ) from exc
-        if absent:
-            raise DataFileError(f"{source}: the archive has no {absent[0]}; is it the right archive?")
-    for fname, data in files.items():
-        digest = hashlib.sha256(data).hexdigest()
-        if digest != expected[fname]:
-            raise ChecksumError(
-                f"{source}:{fname}: SHA-256 {digest} differs from the expected {expected[fname]}; "
-                "the file is altered or corrupted: download it again from GroupLens"
-            )
-    return files
-
-
-def zlib_error() -> type[Exception]:
-    return zlib.error
-
-
-_ZIP_ERRORS: tuple[type[BaseException], ...] = (
-    zipfile.BadZipFile,
-    zipfile.LargeZipFile,
-    EOFError,
-    zlib.error,
-    lzma.LZMAError,
-    NotImplementedError,
-    RuntimeError,  # e.g. an encryption flag set by a flipped bit
-    ValueError,
-    UnicodeDecodeError,
-    OSError,
-)
-
-
-def _read_csv(files: dict[str, bytes], fname: str, source: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_csv(io.BytesIO(files[fname]), encoding="utf-8")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFileError(f"{source}:{fname}: cannot be parsed as UTF-8 CSV ({exc})") from exc
-    missing = [c for c in _REQUIRED_COLUMNS[fname] if c not in frame.columns]
-    if missing:
-        raise SchemaError(f"{source}:{fname}: missing column(s) {missing}; found {list(frame.columns)}")
-    return frame
+# --------------------------------------------------------------------------- CSV files
 
 
 def read_ratings_csv(
-    path: str | os.PathLike[str], *, duplicates: str = "raise", scale: tuple[float, float] = RATING_SCALE, **columns: str
+    path: str | os.PathLike[str],
+    *,
+    sep: str = ",",
+    names: list[str] | None = None,
+    encoding: str = "utf-8",
+    header: int | str | None = "infer",
+    duplicates: str = "raise",
+    scale: tuple[float, float] | None = None,
+    user_col: str = USER_COL,
+    item_col: str = ITEM_COL,
+    rating_col: str | None = RATING_COL,
+    timestamp_col: str | None = TIME_COL,
+    **unknown: object,
 ) -> pd.DataFrame:
-    """A ratings CSV of your own, validated (column names as keyword arguments)."""
+    """A ratings file of your own (CSV, TSV, ``::``-separated, ...), validated.
+
+    ``sep`` separates the fields (longer than one character: a regular expression, read by
+    pandas' Python engine); ``names`` names the columns of a file without a header row
+    (``header="infer"`` then reads none); the column arguments are those of
+    :func:`validate_ratings`. Id columns are read as text and become int64 only when every
+    value is a canonical decimal integer that fits int64 (``"42"``), so ``"007"`` and
+    ``"A1"`` survive as text. Dates may be Unix seconds or ISO-8601 strings.
+
+    MovieLens 1M: ``read_ratings_csv("ratings.dat", sep="::", names=["userId", "movieId",
+    "rating", "timestamp"])``; MovieLens 100K: ``read_ratings_csv("u.data", sep="\\t",
+    names=[...], scale=(1, 5))``.
+
+    Raises :class:`DataFileError` (no such file, empty, undecodable: try
+    ``encoding="latin-1"``, unparseable), :class:`SchemaError` (missing columns, with a hint
+    when the separator or the header row looks wrong), :class:`ConfigError` (an unknown
+    argument or encoding) and the errors of :func:`validate_ratings`.
+    """
+    if unknown:
+        accepted = list(inspect.signature(read_ratings_csv).parameters)[1:-1]
+        raise unknown_arguments_error("read_ratings_csv", unknown, accepted, {"delimiter": "sep"})
     p = Path(path)
     if not p.exists():
         raise DataFileError(f"{p}: no such file")
@@ -467,15 +308,24 @@ def read_ratings_csv(
         raise DataFileError(f"{p}: is a folder, not a CSV file")
     if p.stat().st_size == 0:
         raise DataFileError(f"{p}: the file is empty")
-    try:
-        frame = pd.read_csv(p, encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataFileError(f"{p}: not UTF-8 text ({exc}); re-save it as UTF-8") from exc
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataFileError(f"{p}: not a readable CSV ({exc})") from exc
-    except OSError as exc:
-        raise DataFileError(f"{p}: cannot be read ({exc})") from exc
-    return validate_ratings(frame, duplicates=duplicates, scale=scale, source=str(p), **columns)
+    numeric = [c for c in (rating_col, timestamp_col) if c is not None]
+    frame = read_delimited(
+        p, sep=sep, names=names, encoding=encoding, header=header, text_columns=[user_col, item_col]
+    )
+    wanted = [user_col, item_col, *numeric]
+    _require_columns(frame, wanted, str(p), layout_hint(frame, sep=sep, wanted=wanted))
+    for col in (user_col, item_col):
+        frame[col] = ids_from_text(frame[col])
+    return validate_ratings(
+        frame,
+        user_col=user_col,
+        item_col=item_col,
+        rating_col=rating_col,
+        timestamp_col=timestamp_col,
+        scale=scale,
+        duplicates=duplicates,
+        source=str(p),
+    )
 
 
 # --------------------------------------------------------------------------- synthetic
@@ -483,7 +333,7 @@ def read_ratings_csv(
 SYNTHETIC_ATTRIBUTES = (
     "action", "comedy", "drama", "horror", "romance", "space", "crime", "animation",
     "musical", "western", "mystery", "war",
-)
+)  # fmt: skip
 
 
 def make_synthetic(
@@ -499,7 +349,8 @@ def make_synthetic(
     Each item has 2-3 attribute words (its genres; its title lists them). A rating is
     3 + the item's attribute appeal (shared by all users) + the user's taste for those
     attributes + Gaussian noise, clipped to [0.5, 5] and rounded to halves. ``truth``
-    holds the noise-free expectation for every (user, item) pair.
+    holds the noise-free expectation for every (user, item) pair. The ratings frame
+    carries the scale (0.5, 5) in its ``attrs``.
     """
     rng = np.random.default_rng(seed)
     k = len(SYNTHETIC_ATTRIBUTES)
@@ -511,13 +362,14 @@ def make_synthetic(
         genres.append([SYNTHETIC_ATTRIBUTES[j] for j in sorted(chosen)])
     appeal = rng.normal(0.0, 0.6, size=k)  # what everybody likes
     taste = rng.normal(0.0, 0.5, size=(n_users, k))  # what each user likes
-    truth = np.clip(3.0 + attrs @ appeal + taste @ attrs.T, 0.5, 5.0)
+    low, high = RATING_SCALE
+    truth = np.clip(3.0 + attrs @ appeal + taste @ attrs.T, low, high)
     rows = []
     t = 1_000_000_000
     per_user = min(ratings_per_user, n_items)
     for u in range(n_users):
         for i in rng.choice(n_items, size=per_user, replace=False):
-            r = np.clip(truth[u, i] + rng.normal(0.0, noise), 0.5, 5.0)
+            r = np.clip(truth[u, i] + rng.normal(0.0, noise), low, high)
             t += int(rng.integers(1, 1000))
             rows.append((u, int(i), float(np.round(r * 2) / 2), t))
     ratings = pd.DataFrame(rows, columns=[USER_COL, ITEM_COL, RATING_COL, TIME_COL])
@@ -530,4 +382,5 @@ def make_synthetic(
             GENRES_COL: genres,
         }
     )
+    with_scale(ratings, RATING_SCALE)
     return RatingsData(ratings=ratings, movies=movies, name=f"synthetic-{seed}", truth=truth)

@@ -2,9 +2,10 @@
 
 * :class:`RatingTextDataset` — the cross-encoder formulation (ch.3): the input is the pair
   (history text, candidate text), the target one rating. Pre-tokenized once; batches are
-  padded dynamically by transformers' ``DataCollatorWithPadding`` and grouped by length with
+  padded dynamically, always on the right (:class:`RightPaddingCollator`: a pair's prediction
+  does not depend on its batch neighbours), and grouped by length with
   :class:`LengthBucketSampler` (ch.5: less padding, faster steps).
-* :class:`RatingVectorDataset` — the source document's other formulation (ch.4): the input is
+* :class:`RatingVectorDataset` — the other formulation, one user per example (ch.4): the input is
   the user's history text, the target a vector of ``k`` item ratings of which only the
   observed ones count, through :func:`masked_mse`.
 
@@ -15,7 +16,9 @@ dataset with ``scaler=`` so the labels are already standardised.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import numbers
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,6 +27,15 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .errors import ConfigError, DataError
+from .models import use_right_padding
+from .schema import ITEM_COL, RATING_COL, USER_COL, id_repr
+
+
+def _count(value: Any, name: str, *, minimum: int) -> int:
+    """``value`` as an int >= ``minimum`` (Python or NumPy integer), else :class:`ConfigError`."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
 
 # --------------------------------------------------------------------------- (history, candidate) -> rating
 
@@ -36,6 +48,9 @@ class RatingTextDataset(Dataset):
     ``.lengths`` holds each input's token count, for :class:`LengthBucketSampler`.
     ``scaler`` (a :class:`~recsys_tutorial.models.TargetScaler`) standardises the labels; leave it
     ``None`` for :func:`~recsys_tutorial.train.train`, which standardises them itself.
+    The tokenizer is set to pad on the right (:func:`~recsys_tutorial.models.use_right_padding`).
+    Raises :class:`DataError` when the lists do not pair up, :class:`ConfigError` for a
+    ``max_length`` below 8 or not an integer (NumPy integers work).
     """
 
     def __init__(
@@ -54,14 +69,13 @@ class RatingTextDataset(Dataset):
                 f"got {len(histories)} histories but {len(candidates)} candidates; "
                 "they must pair up one to one"
             )
-        if max_length < 8:
-            raise ConfigError(f"max_length must be at least 8 tokens, got {max_length}")
+        max_length = _count(max_length, "max_length (tokens)", minimum=8)
         n = len(histories)
         ratings_arr = np.full(n, np.nan, np.float32) if ratings is None else np.asarray(ratings, np.float32)
         if ratings_arr.shape != (n,):
             raise DataError(f"got {len(ratings_arr)} ratings for {n} text pairs; pass one rating per pair")
-        self.tokenizer = tokenizer
-        self.max_length = int(max_length)
+        self.tokenizer = use_right_padding(tokenizer)
+        self.max_length = max_length
         self.ratings = ratings_arr
         self.scaler = scaler
         self.labels = (
@@ -143,23 +157,21 @@ class LengthBucketSampler(Sampler[list[int]]):
         num_replicas: int = 1,
         rank: int = 0,
     ) -> None:
-        if not (0 <= rank < num_replicas):
+        num_replicas = _count(num_replicas, "num_replicas", minimum=1)
+        rank = _count(rank, "rank", minimum=0)
+        if rank >= num_replicas:
             raise ConfigError(f"rank must be in [0, num_replicas), got rank={rank}, num_replicas={num_replicas}")
-        if not isinstance(batch_size, int) or batch_size <= 0:
-            raise ConfigError(f"batch_size must be a positive integer, got {batch_size!r}")
-        if chunk_batches <= 0:
-            raise ConfigError(f"chunk_batches must be positive, got {chunk_batches}")
         self.lengths = np.asarray(lengths, dtype=np.int64)
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.seed = int(seed)
-        self.chunk_batches = chunk_batches
-        self.num_replicas, self.rank = int(num_replicas), int(rank)
+        self.batch_size = _count(batch_size, "batch_size", minimum=1)
+        self.shuffle = bool(shuffle)
+        self.seed = _count(seed, "seed", minimum=0)
+        self.chunk_batches = _count(chunk_batches, "chunk_batches", minimum=1)
+        self.num_replicas, self.rank = num_replicas, rank
         self.epoch = 0
 
     def set_epoch(self, epoch: int) -> None:
         """Choose the epoch whose order the next iteration yields."""
-        self.epoch = int(epoch)
+        self.epoch = _count(epoch, "epoch", minimum=0)
 
     def batches(self) -> list[np.ndarray]:
         """The batches of the current epoch, in order."""
@@ -189,6 +201,54 @@ class LengthBucketSampler(Sampler[list[int]]):
         return full * self.chunk_batches + -(-rest // bs)
 
 
+_TOKEN_KEYS = ("input_ids", "attention_mask", "token_type_ids", "special_tokens_mask")
+
+
+@dataclass
+class RightPaddingCollator:
+    """Pads a list of dataset items into a batch of tensors, on the right whatever the
+    tokenizer's ``padding_side`` says.
+
+    Token columns (``input_ids``, ``attention_mask``, ``token_type_ids``,
+    ``special_tokens_mask``) become ``(batch, longest)`` int64 tensors padded with
+    ``pad_token_id``, ``pad_token_type_id`` and 0; ``labels`` and ``label_mask`` become float32
+    tensors (``(batch,)`` or ``(batch, k)``); other keys are stacked as given. Right padding keeps
+    each text at positions ``0..n-1``, so its prediction does not depend on its neighbours.
+    """
+
+    pad_token_id: int
+    pad_token_type_id: int = 0
+
+    @classmethod
+    def for_tokenizer(cls, tokenizer: Any) -> RightPaddingCollator:
+        """The collator for ``tokenizer``'s pad ids; :class:`ConfigError` if it has no pad token."""
+        pad = getattr(tokenizer, "pad_token_id", None)
+        if pad is None:
+            raise ConfigError(
+                "the tokenizer has no pad token, so batches cannot be padded; call "
+                "recsys_tutorial.models.ensure_pad_token(tokenizer, model) first"
+            )
+        return cls(int(pad), int(getattr(tokenizer, "pad_token_type_id", 0) or 0))
+
+    def __call__(self, features: list[dict[str, Any]]) -> dict[str, torch.Tensor]:
+        if not features:
+            raise DataError("cannot collate an empty batch")
+        width = max(len(f["input_ids"]) for f in features)
+        fill = {"input_ids": self.pad_token_id, "token_type_ids": self.pad_token_type_id}
+        batch: dict[str, torch.Tensor] = {}
+        for key in features[0]:
+            values = [f[key] for f in features]
+            if key in _TOKEN_KEYS:
+                pad = fill.get(key, 0)
+                rows = [list(v) + [pad] * (width - len(v)) for v in values]
+                batch[key] = torch.tensor(rows, dtype=torch.long)
+            elif key in ("labels", "label_mask"):
+                batch[key] = torch.tensor(np.asarray(values, dtype=np.float32))
+            else:
+                batch[key] = torch.tensor(np.asarray(values))
+        return batch
+
+
 def make_loader(
     dataset: RatingTextDataset | RatingVectorDataset,
     batch_size: int,
@@ -198,14 +258,13 @@ def make_loader(
     seed: int = 0,
     num_workers: int = 0,
 ) -> DataLoader:
-    """A ``DataLoader`` with dynamic padding (``DataCollatorWithPadding``) (ch.5).
+    """A ``DataLoader`` with dynamic right padding (:class:`RightPaddingCollator`) (ch.5).
 
     ``bucket`` groups inputs of similar length; without it batches are random (``shuffle``) or
     in dataset order. Either way the order is a :class:`LengthBucketSampler`'s, resumable by
-    epoch.
+    epoch. ``batch_size``, ``seed`` and ``num_workers`` may be Python or NumPy integers;
+    :class:`ConfigError` otherwise, or when the tokenizer has no pad token.
     """
-    from transformers import DataCollatorWithPadding
-
     from .distributed import rank, world_size
 
     lengths = dataset.lengths if bucket else np.zeros(len(dataset), dtype=np.int64)
@@ -213,8 +272,9 @@ def make_loader(
     replicas = world_size() if shuffle else 1
     sampler = LengthBucketSampler(lengths, batch_size, shuffle=shuffle, seed=seed,
                                   num_replicas=replicas, rank=rank() if replicas > 1 else 0)
-    collator = DataCollatorWithPadding(dataset.tokenizer, return_tensors="pt")
-    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=num_workers)
+    collator = RightPaddingCollator.for_tokenizer(dataset.tokenizer)
+    workers = _count(num_workers, "num_workers", minimum=0)
+    return DataLoader(dataset, batch_sampler=sampler, collate_fn=collator, num_workers=workers)
 
 
 # --------------------------------------------------------------------------- history -> vector of ratings
@@ -238,24 +298,55 @@ def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> 
 
 def rating_matrix(
     ratings: pd.DataFrame,
-    users: Sequence[int],
-    items: Sequence[int],
+    users: Sequence[Hashable],
+    items: Sequence[Hashable],
     *,
-    user_col: str = "userId",
-    item_col: str = "movieId",
-    rating_col: str = "rating",
+    user_col: str = USER_COL,
+    item_col: str = ITEM_COL,
+    rating_col: str = RATING_COL,
 ) -> np.ndarray:
-    """A (len(users), len(items)) float32 array of ratings, NaN where unobserved (ch.4)."""
-    u_index = {int(u): i for i, u in enumerate(users)}
-    i_index = {int(i): j for j, i in enumerate(items)}
-    out = np.full((len(u_index), len(i_index)), np.nan, np.float32)
-    rows = ratings[user_col].map(u_index)
-    cols = ratings[item_col].map(i_index)
-    keep = rows.notna() & cols.notna()
-    out[rows[keep].astype(int).to_numpy(), cols[keep].astype(int).to_numpy()] = ratings[rating_col][keep].to_numpy(
-        np.float32
-    )
+    """A ``(len(users), len(items))`` float32 array of ratings, NaN where unobserved (ch.4).
+
+    Row ``i`` is ``users[i]``, column ``j`` is ``items[j]``. Ids are matched exactly as given
+    (``1`` and ``"1"`` differ; ``"007"`` stays ``"007"``); ratings of other users or items are
+    left out. Raises :class:`DataError` for a repeated id in ``users``/``items``, or when no
+    rating matches because the ids are of another kind than the column's (int vs str).
+    """
+    rows = _positions(ratings[user_col], users, "users", user_col)
+    cols = _positions(ratings[item_col], items, "items", item_col)
+    out = np.full((len(users), len(items)), np.nan, np.float32)
+    keep = (rows >= 0) & (cols >= 0)
+    out[rows[keep], cols[keep]] = ratings[rating_col].to_numpy(np.float32)[keep]
     return out
+
+
+def _positions(column: pd.Series, ids: Sequence[Hashable], what: str, col: str) -> np.ndarray:
+    """Position of each of ``column``'s ids in ``ids`` (-1 if absent), matching ids exactly."""
+    index = pd.Index(list(ids), dtype=object)
+    if index.has_duplicates:
+        dup = index[index.duplicated()][0]
+        raise DataError(
+            f"rating_matrix: {what} lists id {id_repr(dup)} more than once; pass each id once"
+        )
+    found = index.get_indexer(pd.Index(column.to_numpy(dtype=object), dtype=object))
+    if len(index) and len(column) and (found < 0).all():
+        kinds, theirs = {_kind(v) for v in index[:20]}, {_kind(v) for v in column.iloc[:20]}
+        if kinds.isdisjoint(theirs):
+            raise DataError(
+                f"rating_matrix: no {col!r} value matches {what} (ids are {sorted(kinds)}, "
+                f"the column holds {sorted(theirs)}); ids are matched as given: pass ids of the "
+                "column's kind"
+            )
+    return found
+
+
+def _kind(value: Any) -> str:
+    """``"int"``, ``"float"`` or ``"str"`` (Python and NumPy alike), else the type's name."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return "int"
+    if isinstance(value, numbers.Real):
+        return "float"
+    return "str" if isinstance(value, (str, np.str_)) else type(value).__name__
 
 
 class RatingVectorDataset(Dataset):
@@ -264,6 +355,7 @@ class RatingVectorDataset(Dataset):
     ``targets`` is an ``(n_users, k)`` array with NaN for unobserved ratings (see
     :func:`rating_matrix`). Items yield input_ids, attention_mask, ``labels`` (k floats, 0 where
     unobserved) and ``label_mask`` (1 where observed); train with :func:`masked_mse`.
+    The tokenizer is set to pad on the right. ``max_length`` may be a NumPy integer.
     """
 
     def __init__(
@@ -280,8 +372,8 @@ class RatingVectorDataset(Dataset):
                 f"targets must be (n_users, k) with one row per history; got shape {targets.shape} "
                 f"for {len(histories)} histories"
             )
-        self.tokenizer = tokenizer
-        self.max_length = int(max_length)
+        self.tokenizer = use_right_padding(tokenizer)
+        self.max_length = _count(max_length, "max_length (tokens)", minimum=2)
         self.mask = (~np.isnan(targets)).astype(np.float32)
         self.labels = np.nan_to_num(targets, nan=0.0)
         enc = tokenizer([str(h) for h in histories], truncation=True, max_length=self.max_length)

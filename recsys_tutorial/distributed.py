@@ -15,6 +15,25 @@ import os
 import torch
 import torch.distributed as dist
 
+from .errors import ConfigError
+
+
+def env_int(name: str, default: int) -> int:
+    """The integer in environment variable ``name`` (``default`` when unset or empty).
+
+    Raises :class:`ConfigError` naming the variable when it holds something else.
+    """
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        return int(text)
+    except ValueError:
+        raise ConfigError(
+            f"environment variable {name}={text!r} is not an integer; torchrun sets it: "
+            "unset it, or start the run with torchrun"
+        ) from None
+
 
 def is_distributed() -> bool:
     """True inside an initialised process group of more than one process."""
@@ -37,19 +56,21 @@ def is_main_process() -> bool:
 def init_distributed(backend: str | None = None) -> tuple[int, int]:
     """Join the process group torchrun describes in the environment; returns (rank, world size).
 
-    A no-op (0, 1) when ``WORLD_SIZE`` is unset or 1.
+    A no-op (0, 1) when ``WORLD_SIZE`` is unset or 1. Raises :class:`ConfigError` when
+    ``WORLD_SIZE``, ``LOCAL_WORLD_SIZE`` or ``LOCAL_RANK`` is not an integer.
     """
-    if int(os.environ.get("WORLD_SIZE", "1")) <= 1 or not dist.is_available():
+    world = env_int("WORLD_SIZE", 1)
+    if world <= 1 or not dist.is_available():
         return 0, 1
     if not dist.is_initialized():
         # why the count: nccl needs one GPU per process on a node; with fewer GPUs than processes
         # (say 2 processes on a 1-GPU laptop) gloo on the CPU still works
-        local = int(os.environ.get("LOCAL_WORLD_SIZE", os.environ.get("WORLD_SIZE", "1")))
+        local = env_int("LOCAL_WORLD_SIZE", world)
         gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
         backend = backend or ("nccl" if gpus >= local else "gloo")
         dist.init_process_group(backend=backend)
         if backend == "nccl":
-            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+            torch.cuda.set_device(env_int("LOCAL_RANK", 0))
     return dist.get_rank(), dist.get_world_size()
 
 

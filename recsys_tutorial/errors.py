@@ -61,6 +61,10 @@ class RecommendError(RecsysTutorialError, ValueError):
     """A recommendation request that cannot be answered (k <= 0, nothing left to recommend, ...)."""
 
 
+class EvaluationError(RecsysTutorialError, ValueError):
+    """Inputs a metric cannot score: lengths that differ, NaN, a list that repeats an item, ..."""
+
+
 class ModelLoadError(RecsysTutorialError, OSError):
     """A model path or id that does not exist or holds no usable weights."""
 

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .baselines import _RatingModel, fit_minibatches
+from .baselines import RatingModel, check_int, check_real, fit_minibatches, id_array, index_of
 from .config import cache_dir
+from .errors import ConfigError, UnknownItemError
+from .schema import id_repr, require_ratings
 
 
 def encode_texts(
@@ -35,13 +37,25 @@ def encode_texts(
     """Sentence vectors (n_texts × hidden, float32, unit length) by mean pooling over tokens.
 
     Cached in ``cache_dir()/embeddings`` under a hash of the model and the texts (NumPy ``.npy``,
-    loaded with ``allow_pickle=False``).
+    loaded with ``allow_pickle=False``). ``texts`` must be strings (:class:`ConfigError`
+    otherwise, naming the first offender); ``batch_size`` and ``max_length`` positive integers.
     """
     import torch
     from tqdm.auto import tqdm
 
     from .models import default_model_path, load_backbone, load_tokenizer
 
+    if isinstance(texts, str):
+        raise ConfigError("texts must be a list of strings, got one string; wrap it: [text]")
+    texts = list(texts)
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise ConfigError(
+            f"texts[{bad}] is {type(texts[bad]).__name__} {texts[bad]!r}, not a string; "
+            "pass one text per item (e.g. from recsys_tutorial.text.item_texts)"
+        )
+    batch_size = check_int("batch_size", batch_size)
+    max_length = check_int("max_length", max_length)
     name = model_name or default_model_path()
     key = hashlib.sha256(("\n".join([str(name), str(max_length)] + list(texts))).encode()).hexdigest()[:24]
     path = cache_dir() / "embeddings" / f"{key}.npy"
@@ -71,12 +85,17 @@ def encode_texts(
 
 
 @dataclass
-class TextHybrid(_RatingModel):
+class TextHybrid(RatingModel):
     """Matrix factorization with text-derived item biases and factors (see the module docstring).
 
-    ``item_ids`` and ``item_vectors`` give a text vector for every catalogue item (from
-    :func:`encode_texts`). ``cold_dropout`` is the share of training rows whose item is treated
-    as unseen, so the text path learns to predict on its own.
+    ``item_ids`` (unique ids of any hashable kind, kept as given) and ``item_vectors``
+    (n_items × d) give a text vector for every catalogue item (from :func:`encode_texts`).
+    ``cold_dropout`` in [0, 1) is the share of training rows whose item is treated as unseen, so
+    the text path learns to predict on its own. ``scale`` as for every :class:`RatingModel`.
+
+    Raises :class:`ConfigError` for missing or inconsistent ``item_ids``/``item_vectors``,
+    :class:`~recsys_tutorial.errors.SchemaError` when ``train`` has no rating column, and
+    :class:`UnknownItemError` for a training or predicted item without a text vector.
     """
 
     item_ids: np.ndarray | None = None
@@ -89,28 +108,62 @@ class TextHybrid(_RatingModel):
     cold_dropout: float = 0.2
     batch_size: int = 2048
     seed: int = 42
+    scale: tuple[float, float] | None = None
+
+    def _item_table(self) -> tuple[pd.Index, np.ndarray]:
+        """The catalogue's ids as a unique Index and its vectors (n × d float32), checked."""
+        if self.item_ids is None or self.item_vectors is None:
+            raise ConfigError(
+                "TextHybrid needs item_ids and item_vectors: pass the catalogue's ids and "
+                "encode_texts([texts[i] for i in item_ids])"
+            )
+        ids = pd.Index(id_array(self.item_ids))
+        vectors = np.asarray(self.item_vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(ids):
+            raise ConfigError(
+                f"item_vectors must be a 2-D array with one row per item id: got shape "
+                f"{vectors.shape} for {len(ids)} item_ids"
+            )
+        if ids.has_duplicates:
+            dup = ids[ids.duplicated()][0]
+            raise ConfigError(
+                f"item_ids must be unique, but item {id_repr(dup)} appears more than once"
+            )
+        return ids, vectors
 
     def fit(self, train: pd.DataFrame, val: pd.DataFrame | None = None) -> TextHybrid:
+        """Train on ``train`` (needs ratings, every item in ``item_ids``); see the class."""
         import torch
 
-        if self.item_ids is None or self.item_vectors is None:
-            raise ValueError("TextHybrid needs item_ids and item_vectors (see encode_texts)")
-        g = torch.Generator().manual_seed(self.seed)
-        torch.manual_seed(self.seed)
-        self._item_index = pd.Series(np.arange(len(self.item_ids)), index=np.asarray(self.item_ids))
+        ids, vectors = self._item_table()
+        f = check_int("n_factors", self.n_factors)
+        seed = check_int("seed", self.seed, minimum=0)
+        cold_dropout = check_real("cold_dropout", self.cold_dropout)
+        if cold_dropout >= 1.0:
+            raise ConfigError(f"cold_dropout must be in [0, 1), got {self.cold_dropout!r}")
+        reg, text_reg = check_real("reg", self.reg), check_real("text_reg", self.text_reg)
+        ratings = self._start_fit(train)
+        if val is not None:
+            require_ratings(val, rating_col=self.rating_col, what="TextHybrid.fit(val)")
+        g = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        self.items_ = ids
         u_codes, self.users_ = pd.factorize(train[self.user_col])
-        self._user_index = pd.Series(np.arange(len(self.users_)), index=self.users_)
-        i_codes = self._item_index.reindex(train[self.item_col].to_numpy()).to_numpy()
-        if np.isnan(i_codes).any():
-            raise ValueError("every training item needs a text vector: pass the whole catalogue")
+        i_codes = ids.get_indexer(train[self.item_col].to_numpy())
+        if (i_codes < 0).any():
+            missing = pd.unique(train[self.item_col].to_numpy()[i_codes < 0])
+            raise UnknownItemError(
+                f"{len(missing)} training item(s) have no text vector, e.g. "
+                f"{', '.join(id_repr(m) for m in missing[:5])}; "
+                "pass the whole catalogue as item_ids"
+            )
         u = torch.tensor(u_codes, dtype=torch.long)
         i = torch.tensor(i_codes.astype(np.int64))
-        r = torch.tensor(train[self.rating_col].to_numpy(np.float32))
-        self.mean_ = float(r.mean())
-        self.E = torch.tensor(np.asarray(self.item_vectors, dtype=np.float32))
-        self.known_ = torch.zeros(len(self.item_ids))
+        r = torch.tensor(ratings.astype(np.float32))
+        self.E = torch.tensor(vectors)
+        self.known_ = torch.zeros(len(ids))
         self.known_[i.unique()] = 1.0
-        n_u, n_i, f, d = len(self.users_), len(self.item_ids), self.n_factors, self.E.shape[1]
+        n_u, n_i, d = len(self.users_), len(ids), self.E.shape[1]
         self.P = torch.nn.Parameter(torch.randn(n_u, f, generator=g) * 0.05)
         self.Q = torch.nn.Parameter(torch.randn(n_i, f, generator=g) * 0.05)
         self.bu = torch.nn.Parameter(torch.zeros(n_u))
@@ -124,11 +177,11 @@ class TextHybrid(_RatingModel):
         def batch_loss(idx):
             ub, ib, rb = u[idx], i[idx], r[idx]
             # a random share of rows sees its item as cold: only the text path speaks
-            keep = (torch.rand(len(idx), generator=g) >= self.cold_dropout).float()
+            keep = (torch.rand(len(idx), generator=g) >= cold_dropout).float()
             pred = self._forward(ub, ib, keep)
-            penalty = self.reg * torch.mean(
+            penalty = reg * torch.mean(
                 (self.P[ub] ** 2).sum(1) + keep * (self.Q[ib] ** 2).sum(1) + self.bu[ub] ** 2 + keep * self.bi[ib] ** 2
-            ) + self.text_reg * (self.A.weight.pow(2).sum() + self.w.weight.pow(2).sum())
+            ) + text_reg * (self.A.weight.pow(2).sum() + self.w.weight.pow(2).sum())
             return torch.mean((pred - rb) ** 2), penalty
 
         self.history_ = fit_minibatches(self, len(r), batch_loss, params, epochs=self.epochs, lr=self.lr,
@@ -146,16 +199,16 @@ class TextHybrid(_RatingModel):
     def _predict(self, users, items):
         import torch
 
-        ui = self._user_index.reindex(users).to_numpy()
-        ii = self._item_index.reindex(items).to_numpy()
-        if np.isnan(ii).any():
-            from .errors import UnknownItemError
-
-            missing = np.asarray(items)[np.isnan(ii)][:5].tolist()
-            raise UnknownItemError(f"no text vector for item(s) {missing}; encode the whole catalogue")
-        known_u = ~np.isnan(ui)
-        ub = torch.tensor(np.where(known_u, ui, 0).astype(np.int64))
-        ib = torch.tensor(ii.astype(np.int64))
+        ui, known_u = index_of(self.users_, users)
+        ii, known_i = index_of(self.items_, items)
+        if not known_i.all():
+            missing = pd.unique(np.asarray(items, dtype=object)[~known_i])[:5]
+            raise UnknownItemError(
+                f"no text vector for item(s) {', '.join(id_repr(m) for m in missing)}; "
+                "encode the whole catalogue and pass it as item_ids/item_vectors"
+            )
+        ub = torch.tensor(ui)
+        ib = torch.tensor(ii)
         with torch.no_grad():
             keep = self.known_[ib]
             pred = self._forward(ub, ib, keep).numpy()

@@ -12,13 +12,13 @@ them from the rest {Devlin et al., 2019}. This module runs that objective at a s
   embeddings, which stay frozen. ``train_body=True`` trains everything: that is
   *domain-adaptive pretraining* (continue MLM on in-domain text before fine-tuning on the
   task, Gururangan et al., 2020) — see FAQ Q1 and :func:`save_encoder`.
-* :func:`movie_sentences` turns the MovieLens catalogue into short sentences to train on,
-  :func:`genre_cloze` into fill-in-the-genre questions to evaluate on.
+* :func:`movie_sentences` turns the MovieLens catalogue into short sentences to train on.
 * :func:`train_mlm` is a plain training loop (``DataCollatorForLanguageModeling`` masks the
   batches; logits are computed only at the masked positions, which is most of the saving on a
-  CPU); :func:`fill_mask` and :func:`masked_word_accuracy` read the model's guesses.
+  CPU).
 
-Typical use::
+Reading the model's guesses (``fill_mask``, ``genre_cloze``, ``masked_word_accuracy``) lives
+in :mod:`recsys_tutorial.mlm_eval`. Typical use::
 
     model, tokenizer = load_masked_lm()                         # head random, body frozen
     texts = movie_sentences(movies, tags)
@@ -46,24 +46,24 @@ import torch
 from torch import nn
 
 from .config import check_learning_rate
-from .data import GENRES_COL, ITEM_COL, TITLE_COL, YEAR_COL
 from .errors import ConfigError, ModelLoadError
-from .models import _load_error, _resolve, quiet_transformers
-from .text import _top_tags, item_texts
+from .forward import device_of
+from .models import load_error, quiet_transformers, resolve_model_path
+from .schema import ITEM_COL
+from .text import item_texts
 
 __all__ = [
+    "NO_GENRES",
     "load_masked_lm",
     "set_body_trainable",
     "movie_sentence",
     "movie_sentences",
-    "genre_cloze",
     "train_mlm",
     "masked_logits",
-    "fill_mask",
-    "masked_word_accuracy",
     "save_encoder",
 ]
 
+#: MovieLens' placeholder for a film without genres; left out of the sentences.
 NO_GENRES = "(no genres listed)"
 
 
@@ -85,12 +85,12 @@ def load_masked_lm(
     from transformers import AutoModelForMaskedLM, AutoTokenizer
 
     quiet_transformers()
-    name = _resolve(name_or_path, need_weights=True)
+    name = resolve_model_path(name_or_path, need_weights=True)
     try:
         tokenizer = AutoTokenizer.from_pretrained(name)
         model = AutoModelForMaskedLM.from_pretrained(name)
     except (OSError, ValueError, KeyError) as exc:
-        raise _load_error(name, exc) from exc
+        raise load_error(name, exc) from exc
     if tokenizer.mask_token is None:
         raise ModelLoadError(
             f"{name}: the tokenizer has no mask token, so the model cannot do masked language "
@@ -145,53 +145,7 @@ def movie_sentences(movies: pd.DataFrame, tags: pd.DataFrame | None = None, *, m
     """A pretraining corpus from the catalogue: one :func:`movie_sentence` per row of ``movies``
     (in its order), with the item's ``max_tags`` most frequent user tags when ``tags`` is given."""
     texts = item_texts(movies, tags, max_tags=max_tags if tags is not None else 0, template=movie_sentence)
-    return [texts[int(i)] for i in movies[ITEM_COL].to_numpy()]
-
-
-def _genre_list(value: object) -> list[str]:
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [str(g) for g in value if g]
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return []
-    return [g for g in str(value).split("|") if g]
-
-
-def genre_cloze(
-    movies: pd.DataFrame,
-    tokenizer: Any,
-    *,
-    seed: int = 0,
-    tags: pd.DataFrame | None = None,
-    max_tags: int = 3,
-) -> tuple[list[str], list[str]]:
-    """Fill-in-the-genre questions: ``(texts, answers)``, one per movie that has a genre the
-    tokenizer keeps as a single token (``"Sci-Fi"`` and ``"IMAX"`` are split, so never asked).
-
-    Each text is the movie's :func:`movie_sentence` with one of its genres (chosen at random
-    with ``seed``) replaced by the mask token; the answer is that genre as the tokenizer writes
-    it (e.g. ``"drama"`` for an uncased tokenizer).
-    """
-    rng = np.random.default_rng(seed)
-    top = _top_tags(tags, max_tags, ITEM_COL) if tags is not None else {}
-    single: dict[str, str | None] = {}
-    texts, answers = [], []
-    for row in movies.itertuples(index=False):
-        item = int(getattr(row, ITEM_COL))
-        genres = [g for g in _genre_list(getattr(row, GENRES_COL, None)) if g != NO_GENRES]
-        for g in genres:
-            if g not in single:
-                pieces = tokenizer.tokenize(g)
-                single[g] = pieces[0] if len(pieces) == 1 else None
-        askable = [k for k, g in enumerate(genres) if single[g] is not None]
-        if not askable:
-            continue
-        k = askable[int(rng.integers(len(askable)))]
-        answers.append(single[genres[k]])
-        shown = list(genres)
-        shown[k] = tokenizer.mask_token
-        year = getattr(row, YEAR_COL, None)
-        texts.append(movie_sentence(getattr(row, TITLE_COL), year, shown, top.get(item, [])))
-    return texts, answers
+    return [texts[i] for i in movies[ITEM_COL].tolist()]  # ids kept exactly ("007", "A1")
 
 
 # --------------------------------------------------------------------------- training
@@ -221,10 +175,6 @@ def masked_logits(model: nn.Module, batch: dict[str, torch.Tensor], positions: t
     with torch.set_grad_enabled(torch.is_grad_enabled() and not _body_frozen(model)):
         hidden = model.base_model(**inputs).last_hidden_state
     return head(hidden[positions])
-
-
-def _device_of(model: nn.Module) -> torch.device:
-    return next(model.parameters()).device
 
 
 def train_mlm(
@@ -267,7 +217,7 @@ def train_mlm(
     if not params:
         raise ConfigError("train_mlm: the model has no trainable parameters (see set_body_trainable)")
 
-    device = _device_of(model)
+    device = device_of(model)
     collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=float(mlm_probability), seed=int(seed))
     # Tokenize once; the collator pads each batch to its longest text and masks it afresh.
     encoded = tokenizer(texts, truncation=True, max_length=int(max_length), return_special_tokens_mask=True)
@@ -303,80 +253,6 @@ def train_mlm(
         losses.append(float(loss.detach()))
     model.eval()
     return losses
-
-
-# --------------------------------------------------------------------------- reading the guesses
-
-
-@torch.no_grad()
-def _mask_probabilities(
-    model: nn.Module, tokenizer: Any, texts: Sequence[str], *, batch_size: int = 64, bf16: bool = False,
-    max_length: int = 128,
-) -> torch.Tensor:
-    """Softmax over the vocabulary at the (single) mask token of each text: ``[len(texts), vocab]``."""
-    mask_id = tokenizer.mask_token_id
-    if mask_id is None:
-        raise ConfigError("the tokenizer has no mask token")
-    was_training = model.training
-    model.eval()
-    device = _device_of(model)
-    out = []
-    try:
-        for start in range(0, len(texts), batch_size):
-            chunk = [str(t) for t in texts[start : start + batch_size]]
-            batch = tokenizer(chunk, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
-            batch = {k: v.to(device) for k, v in batch.items()}
-            positions = batch["input_ids"] == mask_id
-            counts = positions.sum(1)
-            if (counts != 1).any():
-                bad = int(torch.nonzero(counts != 1)[0, 0])
-                raise ConfigError(
-                    f"each text needs exactly one {tokenizer.mask_token} token (after truncation to "
-                    f"{max_length} tokens); text {start + bad} has {int(counts[bad])}: {chunk[bad]!r}"
-                )
-            with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=bool(bf16)):
-                logits = masked_logits(model, batch, positions)
-            out.append(torch.softmax(logits.float(), dim=-1).cpu())
-    finally:
-        model.train(was_training)
-    return torch.cat(out) if out else torch.empty(0, 0)
-
-
-def fill_mask(model: nn.Module, tokenizer: Any, text: str, top_k: int = 5, *, bf16: bool = False) -> list[tuple[str, float]]:
-    """The ``top_k`` most likely tokens for the one mask token in ``text``, most likely first:
-    ``[(token, probability), ...]`` (probabilities over the whole vocabulary, so they sum to ≤ 1)."""
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or top_k < 1:
-        raise ConfigError(f"top_k must be a positive integer, got {top_k!r}")
-    probs = _mask_probabilities(model, tokenizer, [text], bf16=bf16)[0]
-    values, ids = torch.topk(probs, min(int(top_k), probs.numel()))
-    tokens = tokenizer.convert_ids_to_tokens(ids.tolist())
-    return [(str(t), float(v)) for t, v in zip(tokens, values.tolist(), strict=True)]
-
-
-def masked_word_accuracy(
-    model: nn.Module,
-    tokenizer: Any,
-    texts: Sequence[str],
-    answers: Sequence[str],
-    *,
-    top_k: int = 1,
-    batch_size: int = 64,
-    bf16: bool = False,
-) -> float:
-    """Share of ``texts`` (one mask token each) whose ``answers`` token is among the model's
-    ``top_k`` guesses. Answers are single tokens as the tokenizer writes them (see :func:`genre_cloze`)."""
-    if len(texts) != len(answers):
-        raise ConfigError(f"{len(texts)} texts but {len(answers)} answers")
-    if not texts:
-        raise ConfigError("masked_word_accuracy: no texts")
-    ids = tokenizer.convert_tokens_to_ids(list(answers))
-    unknown = [a for a, i in zip(answers, ids, strict=True) if i is None or i == tokenizer.unk_token_id]
-    if unknown:
-        raise ConfigError(f"answers must be single tokens of the vocabulary; not: {sorted(set(unknown))[:5]}")
-    probs = _mask_probabilities(model, tokenizer, texts, batch_size=batch_size, bf16=bf16)
-    top = torch.topk(probs, min(int(top_k), probs.shape[1]), dim=1).indices
-    hit = (top == torch.tensor(ids)[:, None]).any(1)
-    return float(hit.float().mean())
 
 
 # --------------------------------------------------------------------------- handing over to fine-tuning

@@ -1,30 +1,96 @@
 """From scores to top-K lists (chapters 3.5 and 6.1).
 
-A *scorer* is any object with ``score_items(user_id, item_ids) -> np.ndarray`` (higher is
-better): every baseline has it, and :class:`TwoStage` combines a cheap retriever with an
-expensive reranker such as the fine-tuned language model.
+A *scorer* is any object with ``score_items(user_id, item_ids) -> np.ndarray`` (one score per
+item, higher is better): every baseline has it, and :class:`TwoStage` combines a cheap
+retriever with an expensive reranker such as the fine-tuned language model.
+
+Rules every function here follows:
+
+* **Ids are kept as given**: integers stay integers and strings stay strings (``"007"`` keeps
+  its zeros); the ids in a list are the catalogue's own objects. Ties in score are broken by
+  the order of the catalogue, never by sorting ids (which may mix kinds).
+* **The catalogue** (``items``: a movies frame or a sequence of ids) is deduplicated, keeping
+  the order of first appearance; a catalogue *frame* that repeats an id is refused
+  (:class:`~recsys_tutorial.errors.RecommendError`), as its rows would disagree on titles.
+* **Lists are never padded**: an item whose score is not finite (``-inf``, ``NaN``: e.g. not
+  retrieved by :class:`TwoStage`) is never recommended, so a list may be shorter than ``k``;
+  :func:`recommend` then warns (``UserWarning``) with the user and how many items were
+  available.
+* **A user absent from** ``seen`` raises :class:`~recsys_tutorial.errors.UnknownUserError`
+  unless ``allow_unknown_users=True``; the scorer then decides how to rank for a user it has
+  never seen (the baselines fall back to item biases or popularity, :class:`TextModelScorer`
+  to ``NO_HISTORY``).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
-from .data import ITEM_COL, TITLE_COL, USER_COL
-from .errors import RecommendError, UnknownUserError
+from .catalogue import catalogue_ids, id_array, positive_int
+from .errors import RecommendError, SchemaError, UnknownUserError
+from .schema import ITEM_COL, RATING_COL, TITLE_COL, USER_COL, id_repr, liked_threshold
+from .text_scorer import TextModelScorer
+
+__all__ = [
+    "Scorer",
+    "TextModelScorer",
+    "TopKLists",
+    "TwoStage",
+    "candidates_for",
+    "recommend",
+    "relevant_items",
+    "top_k_for_users",
+]
 
 
 class Scorer(Protocol):
     def score_items(self, user_id, item_ids) -> np.ndarray: ...
 
 
-def _catalogue_ids(items) -> np.ndarray:
-    if isinstance(items, pd.DataFrame):
-        return items[ITEM_COL].to_numpy()
-    return np.asarray(list(items))
+def _request(k: object, items, item_col: str) -> tuple[int, np.ndarray, np.ndarray | None]:
+    """(k, catalogue ids, titles) after checking that ``k`` is a positive int within it."""
+    k = positive_int(k, "k")
+    catalogue, titles = catalogue_ids(items, item_col=item_col)
+    if k > catalogue.size:
+        raise RecommendError(
+            f"k={k} is larger than the catalogue ({catalogue.size} items); "
+            f"ask for at most {catalogue.size}"
+        )
+    return k, catalogue, titles
+
+
+def _left_mask(
+    user_id,
+    seen: pd.DataFrame,
+    catalogue: np.ndarray,
+    *,
+    exclude_seen: bool,
+    allow_unknown_users: bool,
+    user_col: str,
+    item_col: str,
+) -> np.ndarray:
+    """Boolean mask over ``catalogue``: the items ``user_id`` may be recommended (maybe none)."""
+    for col in (user_col, item_col):
+        if col not in seen.columns:
+            raise SchemaError(f"seen: missing column {col!r}; found {list(seen.columns)}")
+    user_rows = seen[seen[user_col] == user_id]
+    if user_rows.empty and not allow_unknown_users:
+        raise UnknownUserError(
+            f"user {id_repr(user_id)} has no ratings in the data given; "
+            "recommend for a known user, "
+            "or pass allow_unknown_users=True to rank for a new user (popularity/text only)"
+        )
+    if not exclude_seen:
+        return np.ones(catalogue.size, dtype=bool)
+    rated = user_rows[item_col].to_numpy()
+    if catalogue.dtype.kind in "iu" and rated.dtype.kind in "iu":
+        return ~np.isin(catalogue, rated)  # fast path: integer ids on both sides
+    return ~pd.Series(catalogue, dtype=object).isin(rated.tolist()).to_numpy()
 
 
 def candidates_for(
@@ -37,20 +103,53 @@ def candidates_for(
     user_col: str = USER_COL,
     item_col: str = ITEM_COL,
 ) -> np.ndarray:
-    """Item ids the user may be recommended: the catalogue minus what they rated in ``seen``."""
-    catalogue = _catalogue_ids(items)
-    user_rows = seen[seen[user_col] == user_id]
-    if user_rows.empty and not allow_unknown_users:
-        raise UnknownUserError(
-            f"user {user_id!r} has no ratings in the data given; recommend for a known user, "
-            "or pass allow_unknown_users=True to rank for a new user (popularity/text only)"
+    """Item ids the user may be recommended: the catalogue (deduplicated, in order of first
+    appearance) minus what they rated in ``seen``. Ids are returned as given.
+
+    Raises UnknownUserError for a user absent from ``seen`` (unless ``allow_unknown_users``)
+    and RecommendError when nothing is left or ``items`` is a frame that repeats an id.
+    """
+    catalogue, _ = catalogue_ids(items, item_col=item_col)
+    mask = _left_mask(
+        user_id,
+        seen,
+        catalogue,
+        exclude_seen=exclude_seen,
+        allow_unknown_users=allow_unknown_users,
+        user_col=user_col,
+        item_col=item_col,
+    )
+    if not mask.any():
+        raise RecommendError(
+            f"user {id_repr(user_id)} has rated every item in the catalogue; "
+            "nothing left to recommend"
         )
-    if not exclude_seen:
-        return catalogue
-    left = catalogue[~np.isin(catalogue, user_rows[item_col].to_numpy())]
-    if left.size == 0:
-        raise RecommendError(f"user {user_id!r} has rated every item in the catalogue; nothing left to recommend")
-    return left
+    return catalogue[mask]
+
+
+def _rank(
+    scorer: Scorer, user_id, cands: np.ndarray, titles: np.ndarray | None, k: int, item_col: str
+) -> tuple[pd.DataFrame, int]:
+    """(top-``k`` frame over the finite scores of ``cands``, number of finite scores)."""
+    # one call over all candidates: scorers batch internally (a two-stage scorer must see them all)
+    scores = np.asarray(scorer.score_items(user_id, cands), dtype=np.float64).reshape(-1)
+    if scores.size != cands.size:
+        raise RecommendError(
+            f"{type(scorer).__name__}.score_items returned {scores.size} scores for {cands.size} "
+            f"items (user {id_repr(user_id)}); a scorer must return one score per item"
+        )
+    top = np.flatnonzero(np.isfinite(scores))
+    available, k_eff = top.size, min(k, top.size)
+    if 0 < k_eff < top.size:  # keep the k best, and every item tied with the k-th
+        kth = np.partition(scores[top], top.size - k_eff)[top.size - k_eff]
+        top = top[scores[top] >= kth]
+    top = top[np.lexsort((top, -scores[top]))][:k_eff]  # by score, ties by catalogue order
+    out = pd.DataFrame(
+        {"rank": np.arange(1, k_eff + 1), item_col: cands[top], "score": scores[top]}
+    )
+    if titles is not None:
+        out[TITLE_COL] = titles[top]
+    return out, int(available)
 
 
 def recommend(
@@ -65,156 +164,166 @@ def recommend(
     user_col: str = USER_COL,
     item_col: str = ITEM_COL,
 ) -> pd.DataFrame:
-    """The top ``k`` items for ``user_id``: columns rank, movieId, score (and title if ``items`` has titles).
+    """The top ``k`` items for ``user_id``: a frame with columns ``rank`` (1..), ``item_col``
+    (the ids as given), ``score`` (the scorer's units) and ``title`` if ``items`` has titles.
 
     ``seen`` holds the ratings the user already gave (excluded when ``exclude_seen``);
-    ``items`` is the catalogue (a movies frame or ids).
+    ``items`` is the catalogue (a movies frame or ids). Items with a non-finite score are left
+    out, so the list has fewer than ``k`` rows when fewer than ``k`` unseen items have a finite
+    score; a ``UserWarning`` then names the user and how many were available. Ties in score
+    keep the catalogue's order.
+
+    Raises RecommendError for ``k`` that is not a positive integer or exceeds the catalogue,
+    a catalogue frame that repeats an id, or a user with nothing left to recommend;
+    UnknownUserError for a user absent from ``seen`` (unless ``allow_unknown_users``).
     """
-    catalogue = _catalogue_ids(items)
-    if not isinstance(k, (int, np.integer)) or k <= 0:
-        raise RecommendError(f"k must be a positive integer, got {k!r}")
-    if k > catalogue.size:
-        raise RecommendError(f"k={k} is larger than the catalogue ({catalogue.size} items); ask for at most {catalogue.size}")
-    cands = candidates_for(
-        user_id, seen, catalogue, exclude_seen=exclude_seen,
-        allow_unknown_users=allow_unknown_users, user_col=user_col, item_col=item_col,
+    k, catalogue, titles = _request(k, items, item_col)
+    mask = _left_mask(
+        user_id,
+        seen,
+        catalogue,
+        exclude_seen=exclude_seen,
+        allow_unknown_users=allow_unknown_users,
+        user_col=user_col,
+        item_col=item_col,
     )
-    # one call over all candidates: scorers batch internally (a two-stage scorer must see them all)
-    scores = np.asarray(scorer.score_items(user_id, cands), dtype=np.float64)
-    k_eff = min(k, cands.size)
-    top = np.argpartition(-scores, k_eff - 1)[:k_eff]
-    top = top[np.lexsort((cands[top], -scores[top]))]  # by score, ties by id: deterministic
-    out = pd.DataFrame({"rank": np.arange(1, k_eff + 1), item_col: cands[top], "score": scores[top]})
-    if isinstance(items, pd.DataFrame) and TITLE_COL in items.columns:
-        out = out.merge(items[[item_col, TITLE_COL]], on=item_col, how="left")
+    if not mask.any():
+        raise RecommendError(
+            f"user {id_repr(user_id)} has rated every item in the catalogue; "
+            "nothing left to recommend"
+        )
+    out, available = _rank(
+        scorer, user_id, catalogue[mask], None if titles is None else titles[mask], k, item_col
+    )
+    if len(out) < k:
+        warnings.warn(
+            f"user {id_repr(user_id)}: only {available} item(s) with a finite score were available "
+            f"({int(mask.sum())} unseen candidates), so the list has {len(out)} "
+            f"of the {k} asked for",
+            UserWarning,
+            stacklevel=2,
+        )
     return out
 
 
+class TopKLists(dict):
+    """``{user: [item ids in rank order]}``, a plain ``dict``, plus ``attrs`` (like pandas'):
+
+    * ``attrs["skipped_users"]``: users left out because nothing was left to recommend (every
+      catalogue item seen, or no item with a finite score), in the order met;
+    * ``attrs["short_users"]``: users whose list has fewer than ``k`` items.
+    """
+
+    def __init__(self, lists=(), *, skipped_users=(), short_users=()) -> None:
+        super().__init__(lists)
+        self.attrs = {"skipped_users": list(skipped_users), "short_users": list(short_users)}
+
+
 def top_k_for_users(
-    scorer: Scorer, users: Iterable, *, seen: pd.DataFrame, items, k: int = 10, **kwargs
-) -> dict[object, list]:
-    """``{user: [item ids in rank order]}`` for many users (evaluation with metrics.ranking_report)."""
-    return {u: recommend(scorer, u, seen=seen, items=items, k=k, **kwargs)[ITEM_COL].tolist() for u in users}
+    scorer: Scorer,
+    users: Iterable,
+    *,
+    seen: pd.DataFrame,
+    items,
+    k: int = 10,
+    exclude_seen: bool = True,
+    allow_unknown_users: bool = False,
+    user_col: str = USER_COL,
+    item_col: str = ITEM_COL,
+) -> TopKLists:
+    """``{user: [item ids in rank order]}`` for many users (evaluate with metrics.ranking_report).
+
+    Same rules as :func:`recommend`, but a user with nothing to recommend (every item seen, or
+    no finite score) does not stop the loop: they are left out of the dict and listed in
+    ``result.attrs["skipped_users"]``; users with fewer than ``k`` items are listed in
+    ``result.attrs["short_users"]``. One ``UserWarning`` for each group names how many and the
+    first few. (metrics.ranking_report scores a skipped user with a relevant item as 0.)
+    """
+    k, catalogue, _ = _request(k, items, item_col)
+    lists, skipped, short = {}, [], []
+    for u in users:
+        mask = _left_mask(
+            u,
+            seen,
+            catalogue,
+            exclude_seen=exclude_seen,
+            allow_unknown_users=allow_unknown_users,
+            user_col=user_col,
+            item_col=item_col,
+        )
+        out = _rank(scorer, u, catalogue[mask], None, k, item_col)[0] if mask.any() else None
+        if out is None or out.empty:
+            skipped.append(u)
+            continue
+        lists[u] = out[item_col].tolist()
+        if len(out) < k:
+            short.append(u)
+    for group, what in (
+        (skipped, "had nothing left to recommend and were skipped"),
+        (short, f"got fewer than k={k} items"),
+    ):
+        if group:
+            first = ", ".join(id_repr(u) for u in group[:5])
+            warnings.warn(f"{len(group)} user(s) {what} (e.g. {first})", UserWarning, stacklevel=2)
+    return TopKLists(lists, skipped_users=skipped, short_users=short)
 
 
-def relevant_items(test: pd.DataFrame, *, threshold: float = 4.0, user_col: str = USER_COL, item_col: str = ITEM_COL, rating_col: str = "rating") -> dict[object, set]:
-    """``{user: set of items rated ≥ threshold in test}``, the 'relevant' items of top-K evaluation."""
-    liked = test[test[rating_col] >= threshold]
-    return {u: set(g[item_col]) for u, g in liked.groupby(user_col)}
+def relevant_items(
+    test: pd.DataFrame,
+    *,
+    threshold: float | None = None,
+    user_col: str = USER_COL,
+    item_col: str = ITEM_COL,
+    rating_col: str = RATING_COL,
+) -> dict[object, set]:
+    """``{user: set of relevant items in test}`` for top-K evaluation (users in order of first
+    appearance).
+
+    With a rating column, an item is relevant when rated ``>= threshold``; ``threshold=None``
+    uses :func:`recsys_tutorial.schema.liked_threshold` (4 stars on MovieLens' 0.5-5 scale,
+    8 on a 1-10 scale recorded in ``test.attrs``). Implicit feedback (no rating column): every
+    test event is relevant.
+    """
+    if user_col not in test.columns or item_col not in test.columns:
+        raise SchemaError(
+            f"relevant_items: missing column(s) {[c for c in (user_col, item_col) if c not in test.columns]}; "
+            f"found {list(test.columns)}; pass user_col=/item_col="
+        )
+    if rating_col in test.columns:
+        cut = liked_threshold(test, threshold)
+        liked = test[pd.to_numeric(test[rating_col], errors="coerce") >= cut]
+    else:
+        liked = test
+    return {u: set(g[item_col]) for u, g in liked.groupby(user_col, sort=False)}
 
 
 class TwoStage:
     """Retrieve ``n_candidates`` with a cheap scorer, then rerank them with an expensive one.
 
-    Items outside the retrieved set get ``-inf`` so they never enter the top K.
+    The candidates are the ``n_candidates`` items with the highest *finite* retriever scores
+    (ties by the order given). Every other item gets ``-inf``, and the reranker's score
+    otherwise (a ``NaN`` from it stays ``NaN``): :func:`recommend` drops non-finite scores, so
+    asking for more than ``n_candidates`` items gives a shorter list, never one padded with
+    items that were not retrieved.
     """
 
     def __init__(self, retriever: Scorer, reranker: Scorer, n_candidates: int = 100) -> None:
-        if n_candidates <= 0:
-            raise RecommendError(f"n_candidates must be positive, got {n_candidates}")
-        self.retriever, self.reranker, self.n_candidates = retriever, reranker, n_candidates
+        self.retriever, self.reranker = retriever, reranker
+        self.n_candidates = positive_int(n_candidates, "n_candidates")
 
     def score_items(self, user_id, item_ids) -> np.ndarray:
-        ids = np.asarray(item_ids)
-        first = np.asarray(self.retriever.score_items(user_id, ids), dtype=np.float64)
-        n = min(self.n_candidates, ids.size)
-        keep = np.argpartition(-first, n - 1)[:n]
-        scores = np.full(ids.size, -np.inf)
-        scores[keep] = np.asarray(self.reranker.score_items(user_id, ids[keep]), dtype=np.float64)
-        return scores
-
-
-class TextModelScorer:
-    """A fine-tuned (history, candidate) → rating model as a scorer (chapters 3.5 and 6).
-
-    For ``user_id`` it builds the history text from that user's ratings in ``ratings`` (their
-    latest ``max_items``, most recent first, exactly as :func:`recsys_tutorial.text.make_pairs`
-    writes it; ``NO_HISTORY`` for a user with none), pairs it with each candidate's item text and
-    predicts in batches of ``batch_size`` with :func:`recsys_tutorial.train.predict`. Scores are
-    predicted ratings in stars. History texts are cached per user; call :meth:`clear_cache`
-    after changing ``ratings``.
-
-    ``model``, ``tokenizer`` and ``scaler`` are what
-    :func:`recsys_tutorial.train.finetune_rating_model` returns (or a loaded checkpoint).
-    Use the same ``max_items``, ``max_length`` and templates as in training.
-    """
-
-    def __init__(
-        self,
-        model,
-        tokenizer,
-        scaler,
-        *,
-        ratings: pd.DataFrame,
-        movies: pd.DataFrame,
-        tags: pd.DataFrame | None = None,
-        max_tags: int = 0,
-        max_items: int = 6,
-        max_length: int = 96,
-        batch_size: int = 128,
-        bf16: bool = False,
-        item_template=None,
-        entry_template=None,
-    ) -> None:
-        from .text import entry_text, item_text, item_texts
-
-        if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
-            raise RecommendError(f"batch_size must be a positive integer, got {batch_size!r}")
-        self.model, self.tokenizer, self.scaler = model, tokenizer, scaler
-        self.ratings = ratings
-        self.max_items, self.max_length = int(max_items), int(max_length)
-        self.batch_size, self.bf16 = int(batch_size), bool(bf16)
-        self.entry_template = entry_template or entry_text
-        self.titles = dict(
-            zip(movies[ITEM_COL].astype(np.int64), movies[TITLE_COL].fillna("").astype(str), strict=True)
-        )
-        self.item_texts = item_texts(movies, tags, max_tags=max_tags, template=item_template or item_text)
-        self._histories: dict[object, str] = {}
-
-    def clear_cache(self) -> None:
-        """Forget the cached history texts (after ``ratings`` changed)."""
-        self._histories.clear()
-
-    def history_for(self, user_id) -> str:
-        """The user's history text: all their ratings in ``ratings`` count as earlier."""
-        from .data import TIME_COL
-        from .text import build_histories
-
-        if user_id not in self._histories:
-            rows = self.ratings[self.ratings[USER_COL] == user_id]
-            if rows.empty:
-                from .text import NO_HISTORY
-
-                text = NO_HISTORY
-            else:
-                target = pd.DataFrame({USER_COL: [user_id], TIME_COL: [int(rows[TIME_COL].max()) + 1]})
-                text = build_histories(
-                    target, rows, self.titles, max_items=self.max_items, entry_template=self.entry_template
-                )[0]
-            self._histories[user_id] = text
-        return self._histories[user_id]
-
-    def pairs_for(self, user_id, item_ids) -> tuple[list[str], list[str]]:
-        """The (history, candidate) texts the model reads for ``item_ids``."""
-        from .errors import UnknownItemError
-
-        ids = np.asarray(item_ids).reshape(-1)
-        unknown = [int(i) for i in ids if int(i) not in self.item_texts]
-        if unknown:
-            raise UnknownItemError(
-                f"{len(unknown)} item(s) are not in the catalogue given to TextModelScorer, e.g. {unknown[:5]}"
+        ids = id_array(item_ids)
+        first = np.asarray(self.retriever.score_items(user_id, ids), dtype=np.float64).reshape(-1)
+        if first.size != ids.size:
+            raise RecommendError(
+                f"retriever returned {first.size} scores for {ids.size} items; "
+                "one per item expected"
             )
-        history = self.history_for(user_id)
-        return [history] * ids.size, [self.item_texts[int(i)] for i in ids]
-
-    def score_items(self, user_id, item_ids) -> np.ndarray:
-        """Predicted ratings (stars) of ``item_ids`` for ``user_id``, in the order given."""
-        from .datasets import RatingTextDataset, make_loader
-        from .train import predict
-
-        histories, candidates = self.pairs_for(user_id, item_ids)
-        if not candidates:
-            return np.array([], dtype=np.float64)
-        dataset = RatingTextDataset(histories, candidates, None, self.tokenizer, max_length=self.max_length)
-        loader = make_loader(dataset, self.batch_size, shuffle=False)
-        return predict(self.model, loader, self.scaler, bf16=self.bf16)
+        finite = np.flatnonzero(np.isfinite(first))
+        keep = np.sort(finite[np.lexsort((finite, -first[finite]))][: self.n_candidates])
+        scores = np.full(ids.size, -np.inf)
+        if keep.size:
+            scores[keep] = np.asarray(
+                self.reranker.score_items(user_id, ids[keep]), dtype=np.float64
+            )
+        return scores

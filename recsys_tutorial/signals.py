@@ -24,15 +24,35 @@ Generative process of :func:`simulate_viewing_log` (``r`` = the rating in stars)
 
 :func:`implicit_preference` turns a log into one preference score per row, and
 :func:`simulate_clicks` draws click labels for the ad-targeting chapter.
+
+**Scale.** The closed forms above are written in MovieLens stars (0.5-5). Ratings on another
+scale (e.g. 1-10) are first mapped linearly onto stars with :func:`to_stars` (the scale comes
+from ``scale=``, else the frame's ``attrs["rating_scale"]``, else the ratings' range), so the
+lowest rating behaves like half a star and the highest like five stars.
+
+**Ids** of any kind (int or str, mixed) are kept exactly; users are visited in sorted order when
+their ids are all numbers or all strings, else in order of appearance (mixed kinds are never
+sorted). Outputs keep the input frame's ``attrs``.
 """
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import pandas as pd
 
-from .data import ITEM_COL, RATING_COL, TIME_COL, USER_COL
 from .errors import ConfigError, SchemaError
+from .schema import (
+    ITEM_COL,
+    RATING_COL,
+    RATING_SCALE,
+    TIME_COL,
+    USER_COL,
+    check_scale,
+    rating_scale,
+    require_ratings,
+)
 
 #: Columns of a simulated viewing log, in order.
 LOG_COLUMNS = (USER_COL, ITEM_COL, TIME_COL, RATING_COL, "watch_fraction", "completed", "liked", "exposure")
@@ -42,19 +62,60 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def _check_ratings(ratings: pd.DataFrame, columns: tuple[str, ...]) -> None:
+def _check_ratings(ratings: pd.DataFrame, columns: tuple[str, ...], what: str = "ratings") -> None:
     if not isinstance(ratings, pd.DataFrame):
-        raise SchemaError(f"ratings must be a pandas DataFrame, got {type(ratings).__name__}")
+        raise SchemaError(f"{what} must be a pandas DataFrame, got {type(ratings).__name__}")
+    if RATING_COL in columns:
+        require_ratings(ratings, what=what)
     missing = [c for c in columns if c not in ratings.columns]
     if missing:
-        raise SchemaError(f"ratings: missing column(s) {missing}; found {list(ratings.columns)}")
+        raise SchemaError(f"{what}: missing column(s) {missing}; found {list(ratings.columns)}")
 
 
-def _check_prob(name: str, value: float, *, upper_open: bool = False) -> float:
-    value = float(value)
+def _check_number(name: str, value: object) -> float:
+    """``value`` (a Python or NumPy real, not a bool) as a finite float, or a ConfigError."""
+    real = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if not real or not np.isfinite(float(value)):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _check_prob(name: str, value: object, *, upper_open: bool = False) -> float:
+    value = _check_number(name, value)
     if not (0.0 <= value <= 1.0) or (upper_open and value >= 1.0):
         raise ConfigError(f"{name} must be a probability in [0, 1{')' if upper_open else ']'}, got {value}")
     return value
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise ConfigError(f"seed must be a non-negative integer, got {seed!r}")
+    return int(seed)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, list]:
+    """Integer codes of ids and the distinct ids: sorted when all numbers or all strings, else
+    in order of appearance (mixed kinds are never sorted)."""
+    plain = values.to_numpy()
+    sortable = plain.dtype.kind in "iuf" or all(isinstance(v, str) for v in plain) or all(
+        isinstance(v, numbers.Real) and not isinstance(v, bool) for v in plain
+    )
+    codes, uniques = pd.factorize(values, sort=sortable)
+    return codes, uniques.tolist()
+
+
+def to_stars(rating, scale: tuple[float, float] = RATING_SCALE) -> np.ndarray:
+    """Ratings on ``scale`` mapped linearly onto MovieLens' 0.5-5 stars (float64).
+
+    ``to_stars(10, (1, 10))`` is 5.0 and ``to_stars(1, (1, 10))`` 0.5; on the 0.5-5 scale the
+    ratings come back unchanged.
+    """
+    low, high = check_scale(scale)
+    r = np.asarray(rating, dtype=np.float64)
+    if (low, high) == tuple(RATING_SCALE):
+        return r
+    s_low, s_high = RATING_SCALE
+    return s_low + (r - low) * (s_high - s_low) / (high - low)
 
 
 def watch_mean(rating) -> np.ndarray:
@@ -79,32 +140,41 @@ def simulate_viewing_log(
     like_slope: float = 2.5,
     like_midpoint: float = 4.25,
     exposure_rate: float = 0.5,
+    scale: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """A simulated viewing log: one row per rating plus noisy exposures (see the module docstring).
 
-    Columns: ``userId, movieId, timestamp, rating`` (NaN for exposures), ``watch_fraction`` in
-    [0, 1], ``completed`` and ``liked`` (0/1 integers), ``exposure`` (True for a film the user
-    never rated). Rows are sorted by user and time. Deterministic for a given ``seed``.
+    Columns: ``userId, movieId, timestamp, rating`` (the input's ratings, on its own scale; NaN
+    for exposures), ``watch_fraction`` in [0, 1], ``completed`` and ``liked`` (0/1 integers),
+    ``exposure`` (True for a film the user never rated). Rows are sorted by user and time.
+    ``scale`` (default: from ``ratings``, see :func:`recsys_tutorial.schema.rating_scale`) maps
+    the ratings onto stars first. Deterministic for a given ``seed``. Raises
+    :class:`SchemaError` for a frame without ratings (implicit feedback is already a log).
     """
-    _check_ratings(ratings, (USER_COL, ITEM_COL, RATING_COL, TIME_COL))
+    _check_ratings(ratings, (USER_COL, ITEM_COL, RATING_COL, TIME_COL), "simulate_viewing_log")
+    concentration = _check_number("concentration", concentration)
     if not concentration > 0:
         raise ConfigError(f"concentration must be positive, got {concentration}")
     interrupt_prob = _check_prob("interrupt_prob", interrupt_prob)
     completion_threshold = _check_prob("completion_threshold", completion_threshold, upper_open=True)
+    like_slope = _check_number("like_slope", like_slope)
+    like_midpoint = _check_number("like_midpoint", like_midpoint)
+    exposure_rate = _check_number("exposure_rate", exposure_rate)
     if exposure_rate < 0:
         raise ConfigError(f"exposure_rate must be >= 0, got {exposure_rate}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(_check_seed(seed))
     base = ratings[[USER_COL, ITEM_COL, TIME_COL, RATING_COL]].reset_index(drop=True)
     r = base[RATING_COL].to_numpy(np.float64)
+    stars = to_stars(r, rating_scale(ratings, scale)) if len(base) else r
     n = len(base)
 
     # 1-2. watch fraction: Beta around μ(r), then random interruptions
-    mu = np.clip(watch_mean(r), 1e-3, 1 - 1e-3)
+    mu = np.clip(watch_mean(stars), 1e-3, 1 - 1e-3)
     w = rng.beta(concentration * mu, concentration * (1.0 - mu))
     cut = rng.random(n) < interrupt_prob
     w = np.where(cut, w * rng.random(n), w)
     # 4. likes
-    liked = rng.random(n) < like_probability(r, slope=like_slope, midpoint=like_midpoint)
+    liked = rng.random(n) < like_probability(stars, slope=like_slope, midpoint=like_midpoint)
     rated = pd.DataFrame(
         {
             USER_COL: base[USER_COL].to_numpy(),
@@ -124,7 +194,9 @@ def simulate_viewing_log(
         pool, weights = counts.index.to_numpy(), counts.to_numpy(np.float64)
         weights = weights / weights.sum()
         rows = []
-        for user, group in base.groupby(USER_COL, sort=True):
+        user_codes, users = _codes(base[USER_COL])
+        for code, group in base.groupby(user_codes, sort=True):
+            user = users[code]
             k = int(round(exposure_rate * len(group)))
             k = min(k, len(pool) - group[ITEM_COL].nunique())
             if k <= 0:
@@ -148,8 +220,12 @@ def simulate_viewing_log(
     log["watch_fraction"] = log["watch_fraction"].clip(0.0, 1.0)
     # 3. completion
     log["completed"] = (log["watch_fraction"] > completion_threshold).astype(np.int64)
-    log = log.sort_values([USER_COL, TIME_COL, ITEM_COL], kind="stable").reset_index(drop=True)
-    return log[list(LOG_COLUMNS)]
+    order = np.lexsort(
+        (_codes(log[ITEM_COL])[0], log[TIME_COL].to_numpy(), _codes(log[USER_COL])[0])
+    )  # by user, then time, then item
+    log = log.iloc[order].reset_index(drop=True)[list(LOG_COLUMNS)]
+    log.attrs = dict(ratings.attrs)
+    return log
 
 
 #: Default weights of :func:`implicit_preference`: completion, watch fraction, like.
@@ -192,16 +268,22 @@ def simulate_clicks(
     intercept: float = -1.0,
     slope: float = 1.5,
     center: float = 3.5,
+    scale: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
     """A copy of ``ratings`` with a click per row: ``p_click`` from :func:`click_probability`
     (defaults: about 0.01 at one star, 0.27 at 3.5, 0.78 at five) and ``click ~ Bernoulli(p_click)``
     (0/1 integers). The true ``p_click`` is kept so calibration can be compared with the truth.
+    Ratings on another ``scale`` (default: from ``ratings``) are mapped onto stars first.
     Deterministic for a given ``seed``.
     """
-    _check_ratings(ratings, (RATING_COL,))
-    rng = np.random.default_rng(seed)
+    _check_ratings(ratings, (RATING_COL,), "simulate_clicks")
+    intercept, slope, center = (_check_number(k, v) for k, v in
+                                (("intercept", intercept), ("slope", slope), ("center", center)))
+    rng = np.random.default_rng(_check_seed(seed))
     out = ratings.copy()
-    p = click_probability(out[RATING_COL].to_numpy(np.float64), intercept=intercept, slope=slope, center=center)
+    r = out[RATING_COL].to_numpy(np.float64)
+    stars = to_stars(r, rating_scale(ratings, scale)) if len(out) else r
+    p = click_probability(stars, intercept=intercept, slope=slope, center=center)
     out["p_click"] = p
     out["click"] = (rng.random(len(out)) < p).astype(np.int64)
     return out

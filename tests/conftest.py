@@ -110,3 +110,19 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def tiny_mlm_dir(tmp_path, tokenizer, bert_config_factory):
+    """A saved tiny random BertForMaskedLM (with its head) and the packaged tokenizer."""
+    import torch
+    from transformers import BertForMaskedLM
+
+    from recsys_tutorial.models import quiet_transformers
+
+    quiet_transformers()
+    torch.manual_seed(0)
+    model = BertForMaskedLM(bert_config_factory(dropout=0.0, max_position_embeddings=128))
+    model.save_pretrained(tmp_path / "mlm")
+    tokenizer.save_pretrained(tmp_path / "mlm")
+    return tmp_path / "mlm"

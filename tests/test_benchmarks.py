@@ -54,3 +54,35 @@ def test_book_timings_are_copied_into_an_existing_summary(tmp_path):
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
     assert summary["book_full_minutes"] == 21.5 and summary["notebooks_quick_minutes"] == 3.9
     assert summary["book_full_minutes_machine"] == {"cores": 2} and summary["rmse"] == {}
+
+
+def test_language_model_validation_inputs_are_built_like_its_test_inputs():
+    """Every blend member predicts the validation slice from `fit` alone and the test rows
+    from `train`; the language model's history texts must follow the same protocol."""
+    import pandas as pd
+
+    from benchmarks.accuracy import lm_member_pairs
+
+    titles = ["Alpha", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot"]
+    movies = pd.DataFrame({"movieId": range(1, 7), "title": titles, "year": [1990] * 6,
+                           "genres": [["Drama"]] * 6})
+    rows = [(1, 1, 4.0, 1), (1, 2, 3.0, 2), (1, 3, 5.0, 3), (1, 4, 2.0, 4), (1, 5, 4.5, 5),
+            (2, 2, 4.0, 1), (2, 3, 1.0, 2), (2, 5, 3.5, 3)]
+    ratings = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+    fit = ratings[ratings.timestamp <= 2 + (ratings.userId == 1)]  # each user's earlier part
+    val = ratings.drop(fit.index)  # user 1: Delta, Echo; user 2: Echo
+    train = ratings
+    test = pd.DataFrame({"userId": [1, 2], "movieId": [6, 6], "rating": [3.0, 4.0],
+                         "timestamp": [9, 9]})
+    pairs = lm_member_pairs({"train": fit, "val": val, "test": test}, fit, train, movies,
+                            history_items=10)
+    held_out = set(movies.set_index("movieId").loc[val.movieId.unique(), "title"])
+    assert held_out == {"Delta", "Echo"}
+    for name in ("train", "val"):  # nothing of the validation slice in their histories
+        for history in pairs[name]["history"]:
+            assert not any(title in history for title in held_out), (name, history)
+    # user 1's Echo is predicted from Alpha, Bravo, Charlie only (not Delta, rated just before)
+    echo = pairs["val"][(pairs["val"].userId == 1) & (pairs["val"].movieId == 5)]
+    assert all(t in echo["history"].iloc[0] for t in ("Alpha", "Bravo", "Charlie"))
+    # the test rows see everything before them, the validation slice included
+    assert "Delta" in pairs["test"]["history"].iloc[0] and "Echo" in pairs["test"]["history"].iloc[1]

@@ -148,6 +148,7 @@ BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
         "n_history_items": exact(lambda p: p.history_items),
         "share_history_full": (0.5, 1.0),
         "median_ratings_hidden": (10, 2_000),
+        "n_train_part": (72_497, 72_497),  # the temporal split is fixed
     },
     "04_mathematics": {
         # gradient and optimizer checks: derived formulas vs autograd / torch.optim (rounding only)
@@ -217,6 +218,8 @@ BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
         "model_gemm_share_of_peak": (0.05, 1.5),
         "claims_total": (7, 7),
         "claims_holding": (0, 7),
+        "curve_ratings_1pct": (807, 807),
+        "curve_ratings_100pct": (80_669, 80_669),
     },
     "05_2_finetuning": {
         "n_train_ratings": exact(lambda p: p.train_samples),
@@ -269,6 +272,9 @@ BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
         "val_rmse_mean": (0.5, 2.0),
         # the best rate is never worse than the mean by much (the sweep's own scale check)
         "best_lr_gain_over_mean": (-0.1, 1.0),
+        "n_train_pairs": exact(lambda p: p.sweep_train_samples // 4),
+        "n_test_pairs": exact(lambda p: p.sweep_eval_samples // 2),
+        "cloze_correct_adapted": (0, None),
     },
     "09_2_resources_overfitting": {
         "accum_max_diff_sgd": (0.0, 1e-4),
@@ -302,6 +308,7 @@ BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
         "onnx_allclose": (1, 1),
         "p50_ms_single": (0.0, 5_000.0),
         "p95_ms_batch": (0.0, 20_000.0),
+        "batch_gain": (0.05, 20.0),
     },
     "06_1_topk": {
         "n_eval_users": {"quick": (5, 20), "full": (150, 200)},
@@ -331,6 +338,9 @@ BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
         "spearman_lm_explicit": {"quick": (-1.0, 1.0), "full": (0.0, 0.8)},
         "spearman_lm_implicit": {"quick": (-1.0, 1.0), "full": (-0.2, 0.8)},
         "spearman_bias_explicit": {"quick": (-1.0, 1.0), "full": (0.1, 0.7)},
+        "n_train_pairs": exact(lambda p: p.sweep_train_samples),
+        "spearman_diff_users": {"quick": (1, 20), "full": (20, 200)},
+        "ndcg5_diff_users": {"quick": (1, 20), "full": (20, 200)},
     },
     "06_3_ads": {
         "ctr": (0.33, 0.35),
@@ -380,6 +390,7 @@ BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
         "mf_cold_all": (0.8, 1.2),
         "bias_cold_all": (0.6, 1.3),
         "mean_cold_all": (0.85, 1.3),
+        "n_test_per_period": exact(lambda p: p.sweep_eval_samples // 2),
     },
     "08_3_explain_bias": {
         "example_prediction": (0.5, 5.0),
@@ -397,8 +408,95 @@ BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
         "ndcg_cost": (-0.3, 0.3),
         "penalty_weight": (0.5, 0.5),
     },
+    "05_5_own_data": {
+        # a generated data set: counts are exact for each profile
+        "ids_kept": (1, 1),
+        "n_ratings": exact(lambda p: 60 * p.ranking_users),
+        "n_readers": exact(lambda p: 2 * p.ranking_users),
+        "n_test": exact(lambda p: 12 * p.ranking_users),
+        "implicit_users": exact(lambda p: 2 * p.ranking_users),
+        "lm_train_pairs": {"quick": (96, 96), "full": (6_600, 6_600)},
+        "global_mean_prediction": (5.5, 6.5),  # on 1-10, not clipped to MovieLens' 5
+        "min_prediction": (1.0, 10.0),
+        "max_prediction": (5.01, 10.0),  # above MovieLens' top, inside the declared scale
+        "rmse_mean": {"quick": (1.5, 3.0), "full": (1.9, 2.4)},
+        "rmse_biases": {"quick": (1.2, 2.5), "full": (1.3, 1.8)},
+        "rmse_lm": {"quick": (1.2, 3.0), "full": (1.3, 2.1)},
+        "top_item_is_text": (1, 1),
+        "dat_first_user_is_text": (1, 1),
+        "ml100k_ratings": (100_000, 100_000),
+        "u1_test": (20_000, 20_000),
+        "exercise_zero_users": (3, 3),
+        "ranking_users": {"quick": (5, 20), "full": (150, 300)},
+    },
     # "02_concepts": {...}, "03_algorithm": {...}: add one entry per notebook, e.g.
     # "05_2_finetuning": {"test_rmse": {"quick": (0.5, 2.0), "full": (0.8, 0.98)}},
+}
+
+
+# Sentences that compare two recorded numbers: notebook stem -> [(profile or None for both,
+# the sentence's claim, a test over the recorded values)]. A claim fails when the run stops
+# supporting the sentence.
+CLAIMS: dict[str, list[tuple[str | None, str, object]]] = {
+    "05_5_own_data": [
+        (None, "the biases beat the global mean",
+         lambda v: v["rmse_biases"] < v["rmse_mean"]),
+        ("full", "the language model is better than the global mean (interval below it)",
+         lambda v: v["rmse_lm_high"] < v["rmse_mean_low"]),
+        ("full", "the language model is worse than the biases, the intervals do not overlap",
+         lambda v: v["rmse_lm_low"] > v["rmse_biases_high"]),
+        ("full", "intervals about +-0.05 wide",
+         lambda v: 0.02 < (v["rmse_biases_high"] - v["rmse_biases_low"]) / 2 < 0.08),
+        ("full", "popularity has no edge over the biases",
+         lambda v: v["ndcg_popularity"] <= v["ndcg_biases_high"]),
+    ],
+    # Sentences rewritten for issue 14 (the chapter text says what the full run shows).
+    "03_algorithm": [
+        ("full", "the language model is worse than the bias model",
+         lambda v: v["test_rmse_lm"] > v["test_rmse_bias"]),
+        ("full", "the language model is worse than matrix factorization",
+         lambda v: v["test_rmse_lm"] > v["test_rmse_mf"]),
+    ],
+    "05_4_results": [  # read from the benchmark JSON: the same numbers in both profiles
+        (None, "at 1%, 5% and 20% of the ratings the biases have the lowest RMSE of the three",
+         lambda v: all(v[f"curve_rmse_biases_{p}"] < min(v[f"curve_rmse_mf_{p}"],
+                                                         v[f"curve_rmse_text_hybrid_{p}"])
+                       for p in ("1pct", "5pct", "20pct"))),
+        (None, "with all ratings the text hybrid is the best of the three",
+         lambda v: v["curve_rmse_text_hybrid_100pct"] < min(v["curve_rmse_mf_100pct"],
+                                                            v["curve_rmse_biases_100pct"])),
+        (None, "the text vectors make matrix factorization better from 5% on",
+         lambda v: all(v[f"curve_text_minus_mf_{p}"] < 0 for p in ("5pct", "20pct", "100pct"))),
+        (None, "the text vectors hurt matrix factorization at 1%",
+         lambda v: v["curve_text_minus_mf_1pct"] > 0),
+    ],
+    "06_1_topk": [
+        ("full", "the popularity blend recovers the ranking quality matrix factorization lost",
+         lambda v: v["ndcg_blend"] > v["ndcg_mf"]),
+    ],
+    "06_2_video": [
+        ("full", "no measurable difference in per-user Spearman (the interval contains 0)",
+         lambda v: v["spearman_diff_low"] <= 0 <= v["spearman_diff_high"]),
+        ("full", "no measurable difference in per-user NDCG@5 (the interval contains 0)",
+         lambda v: v["ndcg5_diff_low"] <= 0 <= v["ndcg5_diff_high"]),
+        ("full", "both language models stay below the ceiling of the observed score",
+         lambda v: max(v["spearman_lm_explicit"], v["spearman_lm_implicit"])
+         < v["spearman_ceiling"]),
+    ],
+    "08_2_continual_fewshot": [
+        ("full", "no measurable forgetting: the old-period RMSE rises by less than 0.02",
+         lambda v: v["forgetting"] < 0.02),
+        ("full", "replay is no better than continuing without it on the old period",
+         lambda v: v["rmse_old_replay"] > v["rmse_old_after"] - 0.02),
+    ],
+    "09_1_adaptation_lr": [
+        ("full", "after adaptation the fill-in-the-genre accuracy stays close to zero (< 0.05)",
+         lambda v: v["cloze_acc_adapted"] < 0.05),
+        ("full", "adaptation makes no measurable difference (the paired interval contains 0)",
+         lambda v: v["dapt_mse_gain_low"] <= 0 <= v["dapt_mse_gain_high"]),
+        ("full", "both fine-tuned runs are worse than the biases",
+         lambda v: min(v["rmse_no_adaptation"], v["rmse_adapted"]) > v["rmse_biases"]),
+    ],
 }
 
 
@@ -531,6 +629,21 @@ def test_recorded_value_within_bounds(stem, name, spec):
     assert (low is None or value >= low) and (high is None or value <= high), (
         f"{stem}: {name} = {value!r} outside [{low}, {high}] (profile {PROFILE})"
     )
+
+
+CLAIM_CASES = [
+    pytest.param(stem, profile, claim, check, id=f"{stem}:{claim}")
+    for stem, claims in CLAIMS.items()
+    for profile, claim, check in claims
+]
+
+
+@pytest.mark.parametrize(("stem", "profile", "claim", "check"), CLAIM_CASES)
+def test_claim_holds(stem, profile, claim, check):
+    if profile is not None and profile != PROFILE:
+        pytest.skip(f"claim made for the {profile} profile")
+    values = recorded_values(str(BOOK_DIR / f"{NOTEBOOK_STEMS[stem]}.ipynb"))
+    assert check(values), f"{stem}: the text says {claim!r}, but the run recorded {values}"
 
 
 # --------------------------------------------------------------------------- (c) HTML
@@ -716,3 +829,120 @@ def test_render_plots_load(server, browser):
     dom = browser.dom(f"{server}/{entry}.html")
     assert len(re.findall(r"<img[^>]*\ssrc=\"[^\"]*_images/", dom)) >= 5, f"{entry}: plots missing from the rendered page"
     browser.screenshot(f"{server}/{entry}.html", "01_movielens.png", height=4000)
+
+
+# --------------------------------------------------------------------------- (e) presentation
+# A code cell shows a value when its last statement is a bare expression (IPython's
+# execute_result). Rule: an execute_result whose mime bundle is ONLY text/plain (the repr of a
+# number, string, dict, list, ...: what `record(...)` or a stray variable at the end of a cell
+# prints) is a stray output unless the cell carries the tag "display". Rich results (DataFrame
+# and Styler HTML, images) are displays by construction and pass; tag those cells "display"
+# anyway to say so. End a cell with `;` (or assign the value) to show nothing.
+def _plain_repr_results(cell: dict) -> list[str]:
+    found = []
+    for out in cell.get("outputs", []):
+        if out.get("output_type") != "execute_result":
+            continue
+        data = out.get("data", {})
+        if set(data) <= {"text/plain"}:
+            text = data.get("text/plain", "")
+            found.append("".join(text) if isinstance(text, list) else str(text))
+    return found
+
+
+@pytest.mark.parametrize("entry", NOTEBOOKS)
+def test_no_stray_outputs(entry):
+    stray = []
+    for i, cell in enumerate(_load(entry)["cells"]):
+        if cell["cell_type"] != "code" or "display" in cell.get("metadata", {}).get("tags", []):
+            continue
+        for text in _plain_repr_results(cell):
+            last = _cell_text(cell).rstrip().splitlines()[-1] if _cell_text(cell).strip() else ""
+            stray.append(f"cell {i} (last line {last.strip()[:60]!r}) shows {text[:40]!r}")
+    assert not stray, (
+        f"{entry}: code cells print a stray value (end the cell with ';', assign the value, or tag "
+        f"the cell 'display' if the value is meant to be shown): {stray}"
+    )
+
+
+# Math in Markdown: $$...$$ (display) and $...$ (inline), outside code. A doubled backslash
+# before a letter ("\\eta") is a TeX line break followed by the letters "eta", which is how
+# "$\\eta\\theta$" rendered as "etatheta". "\\\text" (a line break, then \text) is allowed.
+DOUBLED_BACKSLASH = re.compile(r"(?<!\\)\\\\[A-Za-z]")
+FENCED_CODE = re.compile(r"^(`{3,}|~{3,}).*?^\1", re.S | re.M)
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+INLINE_MATH = re.compile(r"(?<![\\$])\$([^$]+?)\$")  # may span lines, as in MyST
+
+
+def _markdown_math(text: str) -> list[str]:
+    text = INLINE_CODE.sub("", FENCED_CODE.sub("", text))
+    display = DISPLAY_MATH.findall(text)
+    return display + INLINE_MATH.findall(DISPLAY_MATH.sub("", text))
+
+
+def _markdown_sources(entry: str) -> list[str]:
+    path = _source(entry)
+    if path is None:
+        return []
+    if path.suffix == ".md":
+        return [path.read_text(encoding="utf-8")]
+    return [_cell_text(c) for c in _load(entry)["cells"] if c["cell_type"] == "markdown"]
+
+
+@pytest.mark.parametrize("entry", TOC)
+def test_markdown_math_has_no_doubled_backslashes(entry):
+    bad = [
+        math.strip()[:60]
+        for text in _markdown_sources(entry)
+        for math in _markdown_math(text)
+        if DOUBLED_BACKSLASH.search(math)
+    ]
+    assert not bad, f"{entry}: doubled backslashes in Markdown math (write \\eta, not \\\\eta): {bad}"
+
+
+def test_markdown_math_scan_finds_doubled_backslashes():
+    """The scan above on hand-made text: it must flag the escaped form and pass the right one."""
+    assert any(DOUBLED_BACKSLASH.search(m) for m in _markdown_math("rate $\\\\eta\\\\theta$ here"))
+    assert not any(DOUBLED_BACKSLASH.search(m) for m in _markdown_math("rate $\\eta\\theta$ here"))
+    assert not _markdown_math("code `$\\\\eta$` is not math")
+    aligned = "$$\na \\\\\n\\\\\\text{b}\n$$"
+    assert _markdown_math(aligned) and not DOUBLED_BACKSLASH.search(_markdown_math(aligned)[0])
+
+
+# In the built HTML, Sphinx writes math for MathJax inside containers (<span class="math ...">
+# \(...\)</span>, <div class="math ...">\[...\]</div>). TeX outside them (and outside code and
+# scripts) was not recognised as math and shows as raw text; a doubled backslash inside them
+# renders as a line break plus letters.
+HTML_SKIP = re.compile(r"<(script|style|pre|code|textarea)\b.*?</\1>", re.S | re.I)
+HTML_MATH = re.compile(r'<(span|div) class="math[^"]*"[^>]*>(.*?)</\1>', re.S)
+RAW_TEX = re.compile(
+    r"\$\\|\\(?:frac|tfrac|sqrt|eta|theta|lambda|alpha|beta|epsilon|sigma|hat|sum|prod|"
+    r"mathbb|mathcal|mathrm|operatorname|nabla|partial|propto|cdot|lVert|big|top)\b"
+)
+
+
+def _unrendered_tex(html: str) -> tuple[list[str], list[str]]:
+    html = HTML_SKIP.sub("", html)
+    doubled = [m[1][:60] for m in HTML_MATH.findall(html) if DOUBLED_BACKSLASH.search(m[1])]
+    text = HTML_MATH.sub("", html)
+    raw = [text[max(0, m.start() - 30) : m.end() + 30] for m in RAW_TEX.finditer(text)]
+    return doubled, raw
+
+
+def test_unrendered_tex_scan_on_hand_made_html():
+    good = '<p>rate <span class="math notranslate nohighlight">\\(\\eta\\theta\\)</span></p>'
+    assert _unrendered_tex(good) == ([], [])
+    assert _unrendered_tex(good.replace("\\eta\\theta", "\\\\eta\\\\theta"))[0]
+    assert _unrendered_tex("<p>the rate $\\eta$ and \\frac{1}{2}</p>")[1]
+    assert _unrendered_tex('<pre>ax.set_xlabel("$\\\\sqrt{v}$")</pre>') == ([], [])
+
+
+@pytest.mark.parametrize("entry", TOC)
+def test_html_has_no_unrendered_tex(entry):
+    page = HTML_DIR / f"{entry}.html"
+    if not page.is_file():
+        pytest.fail(f"{page} missing: was the book built?")
+    doubled, raw = _unrendered_tex(page.read_text(encoding="utf-8"))
+    assert not doubled, f"{entry}: math with doubled backslashes (renders as letters): {doubled}"
+    assert not raw, f"{entry}: TeX outside MathJax's math containers (not rendered): {raw}"

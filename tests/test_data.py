@@ -1,12 +1,11 @@
-"""Reliability of recsys_tutorial.data: every bad input raises the specific error, naming what is wrong."""
+"""Reliability of recsys_tutorial.data: your own frames and files load with ids, dates and scale
+kept exactly, and every bad input raises the specific error, naming what is wrong.
+
+The MovieLens loaders are tested in test_movielens.py."""
 
 from __future__ import annotations
 
-import io
-import os
-import urllib.error
-import urllib.request
-import zipfile
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,25 +14,24 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from recsys_tutorial.config import CACHE_ENV, DATA_ENV
 from recsys_tutorial.data import (
     GENRES_COL,
+    IMPLICIT_ATTR,
     ITEM_COL,
     RATING_COL,
+    SCALE_ATTR,
     TIME_COL,
     TITLE_COL,
     USER_COL,
     YEAR_COL,
-    RatingsData,
     from_frames,
-    load_movielens,
     make_synthetic,
-    parse_movies,
     read_ratings_csv,
     validate_ratings,
 )
 from recsys_tutorial.errors import (
     ChecksumError,
+    ConfigError,
     DataError,
     DataFileError,
     DuplicateRatingError,
@@ -41,39 +39,8 @@ from recsys_tutorial.errors import (
     SchemaError,
 )
 
-NAME = "ml-latest-small"
 PROPERTY = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 HALVES = [x / 2 for x in range(1, 11)]
-
-
-def _movielens_zip() -> Path | None:
-    for d in (os.environ.get(DATA_ENV), Path(__file__).resolve().parents[2] / "shared" / "data"):
-        if d and (Path(d) / f"{NAME}.zip").is_file():
-            return Path(d) / f"{NAME}.zip"
-    return None
-
-
-@pytest.fixture(scope="module")
-def zip_bytes() -> bytes:
-    path = _movielens_zip()
-    if path is None:
-        pytest.skip(f"{NAME}.zip not found (set {DATA_ENV} to its folder)")
-    return path.read_bytes()
-
-
-@pytest.fixture(scope="module")
-def movielens() -> RatingsData:
-    path = _movielens_zip()
-    if path is None:
-        pytest.skip(f"{NAME}.zip not found (set {DATA_ENV} to its folder)")
-    return load_movielens(path=path, download=False)
-
-
-@pytest.fixture(autouse=True)
-def _isolated_cache(tmp_path, monkeypatch):
-    """No test may read or fill the user's cache, or find the shared data by accident."""
-    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
-    monkeypatch.delenv(DATA_ENV, raising=False)
 
 
 def _frame(n: int = 5) -> pd.DataFrame:
@@ -92,44 +59,12 @@ def _write(path: Path, text: str | bytes) -> Path:
     return path
 
 
-def _ratings_member(raw: bytes) -> tuple[int, int]:
-    """Start and length of ratings.csv's compressed bytes inside the archive."""
-    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-        info = next(i for i in zf.infolist() if i.filename.endswith("ratings.csv"))
-    header = raw[info.header_offset : info.header_offset + 30]
-    name_len = int.from_bytes(header[26:28], "little")
-    extra_len = int.from_bytes(header[28:30], "little")
-    return info.header_offset + 30 + name_len + extra_len, info.compress_size
-
-
-def _with_modified_ratings(raw: bytes) -> bytes:
-    """A valid zip whose ratings.csv differs from GroupLens's by one rating."""
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(raw)) as src,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst,
-    ):
-        for info in src.infolist():
-            data = src.read(info)
-            if info.filename.endswith("ratings.csv"):
-                assert b"\n1,1,4.0,964982703" in data[:100]
-                data = data.replace(b"\n1,1,4.0,964982703", b"\n1,1,5.0,964982703", 1)
-            dst.writestr(info.filename, data)
-    return out.getvalue()
-
-
-# --------------------------------------------------------------------------- files and archives
+# --------------------------------------------------------------------------- files
 
 
 def test_missing_file(tmp_path):
     with pytest.raises(DataFileError, match=r"nope\.csv: no such file"):
         read_ratings_csv(tmp_path / "nope.csv")
-    with pytest.raises(DataFileError, match=r"nope\.zip: no such file or folder"):
-        load_movielens(path=tmp_path / "nope.zip")
-    with pytest.raises(DataFileError, match=r"holds neither ml-latest-small\.zip"):
-        load_movielens(path=tmp_path)  # an existing folder without the data
-    with pytest.raises(DataFileError, match=r"not found in .*RECSYS_TUTORIAL_DATA"):
-        load_movielens(download=False)  # nothing in the (empty) cache, no download allowed
     with pytest.raises(DataFileError, match="is a folder"):
         read_ratings_csv(tmp_path)
 
@@ -141,73 +76,6 @@ def test_empty_files(tmp_path):
     header_only = _write(tmp_path / "header.csv", "userId,movieId,rating,timestamp\n")
     with pytest.raises(DataFileError, match=r"header\.csv: no ratings"):
         read_ratings_csv(header_only)
-    empty_zip = _write(tmp_path / f"{NAME}.zip", b"")
-    with pytest.raises(DataFileError, match=r"ml-latest-small\.zip: the file is empty"):
-        load_movielens(path=empty_zip)
-
-
-def test_not_a_zip(tmp_path):
-    fake = _write(tmp_path / f"{NAME}.zip", "<html>404 Not Found</html>")
-    with pytest.raises(
-        DataFileError, match=r"ml-latest-small\.zip: truncated or corrupted archive"
-    ):
-        load_movielens(path=fake)
-
-
-def test_zip_without_the_ratings(tmp_path):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("ml-latest-small/movies.csv", "movieId,title,genres\n")
-    archive = _write(tmp_path / f"{NAME}.zip", buf.getvalue())
-    with pytest.raises(
-        DataFileError, match=r"the archive has no \w+\.csv; is it the right archive"
-    ):
-        load_movielens(path=archive)
-
-
-def test_truncated_zip(tmp_path, zip_bytes):
-    archive = _write(tmp_path / f"{NAME}.zip", zip_bytes[: len(zip_bytes) // 2])
-    with pytest.raises(
-        DataFileError, match=r"ml-latest-small\.zip: truncated or corrupted archive"
-    ):
-        load_movielens(path=archive)
-
-
-@PROPERTY
-@given(offset=st.floats(0.0, 0.999), value=st.integers(0, 255))
-def test_corrupted_zip(tmp_path_factory, zip_bytes, offset, value):
-    start, size = _ratings_member(zip_bytes)
-    position = start + int(offset * size)
-    raw = bytearray(zip_bytes)
-    if raw[position] == value:
-        value ^= 0xFF
-    raw[position] = value
-    archive = _write(tmp_path_factory.mktemp("corrupt") / f"{NAME}.zip", bytes(raw))
-    with pytest.raises(DataFileError, match=r"ml-latest-small\.zip"):  # corrupted or checksum
-        load_movielens(path=archive)
-
-
-def test_wrong_checksum(tmp_path, zip_bytes):
-    archive = _write(tmp_path / f"{NAME}.zip", _with_modified_ratings(zip_bytes))
-    with pytest.raises(
-        ChecksumError, match=r"ml-latest-small\.zip:ratings\.csv: SHA-256 \w+ differs"
-    ):
-        load_movielens(path=archive)
-
-
-def test_extracted_folder_is_checked_too(tmp_path, zip_bytes):
-    with zipfile.ZipFile(io.BytesIO(zip_bytes)) as zf:
-        zf.extractall(tmp_path)
-    folder = tmp_path / NAME
-    data = load_movielens(path=tmp_path, download=False)  # finds the extracted folder
-    assert len(data.ratings) == 100_836
-    tags = folder / "tags.csv"
-    tags.write_bytes(tags.read_bytes() + b"1,1,extra tag,1\n")
-    with pytest.raises(ChecksumError, match=r"tags\.csv"):
-        load_movielens(path=folder)
-    (folder / "links.csv").unlink()
-    with pytest.raises(DataFileError, match=r"links\.csv: missing"):
-        load_movielens(path=folder)
 
 
 # --------------------------------------------------------------------------- CSV content
@@ -245,12 +113,18 @@ def test_text_in_rating_column(tmp_path):
 
 
 def test_timestamps_that_are_not_numbers(tmp_path):
+    # an ISO date among Unix seconds is read (it used to be refused); a word is not
     path = _write(
         tmp_path / "mine.csv", "userId,movieId,rating,timestamp\n1,10,4.0,5\n1,11,3.0,2020-01-01\n"
     )
+    assert read_ratings_csv(path)[TIME_COL].tolist() == [5, 1_577_836_800]
+    path = _write(
+        tmp_path / "word.csv", "userId,movieId,rating,timestamp\n1,10,4.0,5\n1,11,3.0,yesterday\n"
+    )
     with pytest.raises(
         SchemaError,
-        match=r"mine\.csv: column 'timestamp' must hold numbers, but row 1 holds '2020-01-01'",
+        match=r"word\.csv: column 'timestamp' must hold Unix seconds \(whole numbers\), datetimes "
+        r"or ISO-8601 dates such as .*, but row 1 holds 'yesterday'",
     ):
         read_ratings_csv(path)
     with pytest.raises(
@@ -289,7 +163,8 @@ DUPLICATES = pd.DataFrame(
 def test_duplicates_raise_by_default():
     with pytest.raises(
         DuplicateRatingError,
-        match=r"mine\.csv: 3 rows rate a \(user, item\) pair more than once, first at row 0 \(user 1, item 10\)",
+        match=r"mine\.csv: 3 rows rate a \(user, item\) pair more than once, "
+        r"first at row 0 \(user 1, item 10\)",
     ):
         validate_ratings(DUPLICATES, source="mine.csv")
 
@@ -343,9 +218,10 @@ def test_a_planted_bad_value_is_reported_at_its_row(case):
         col = RATING_COL if kind == "text" else TIME_COL
         frame[col] = frame[col].astype(object)
         frame.loc[row, col] = "n/a"
+        must = "numbers" if kind == "text" else r"Unix seconds \(whole numbers\), datetimes .*"
         error, pattern = (
             SchemaError,
-            rf"column '{col}' must hold numbers, but row {row} holds 'n/a'",
+            rf"column '{col}' must hold {must}, but row {row} holds 'n/a'",
         )
     else:
         value = {"nan": np.nan, "low": 0.0, "high": 5.5, "inf": np.inf}[kind]
@@ -450,170 +326,396 @@ def test_from_frames_without_genres_gives_independent_empty_lists():
     assert genres.iloc[1] == []
 
 
-# --------------------------------------------------------------------------- MovieLens
+# --------------------------------------------------------------------------- ids kept as given
+
+ITEMS_BY_NAME = pd.DataFrame({ITEM_COL: ["A1", "007", "映画"], TITLE_COL: ["One", "Two", "Three"]})
 
 
-def test_real_archive_loads(movielens):
-    ratings = movielens.ratings
-    assert len(ratings) == 100_836
-    assert ratings[USER_COL].nunique() == 610
-    assert len(movielens.movies) == 9_742
-    assert ratings[RATING_COL].between(0.5, 5.0).all()
-    assert ratings.dtypes.to_dict() == {
-        USER_COL: np.dtype("int64"),
-        ITEM_COL: np.dtype("int64"),
-        RATING_COL: np.dtype("float32"),
-        TIME_COL: np.dtype("int64"),
-    }
-    assert not ratings.duplicated([USER_COL, ITEM_COL]).any()
-    assert len(movielens.tags) > 0 and movielens.links is not None
-
-
-def test_real_titles_years_and_genres(movielens):
-    movies = movielens.movies.set_index(ITEM_COL)
-    assert movies.loc[1, TITLE_COL] == "Toy Story" and movies.loc[1, YEAR_COL] == 1995
-    assert movies.loc[1, GENRES_COL] == ["Adventure", "Animation", "Children", "Comedy", "Fantasy"]
-    assert movies[GENRES_COL].map(lambda g: isinstance(g, list)).all()
-    no_year = movies[movies[YEAR_COL].isna()]
-    assert 0 < len(no_year) < 20 and "Babylon 5" in set(no_year[TITLE_COL])
-    assert movies[YEAR_COL].dropna().between(1900, 2030).all()
-
-
-def test_parse_movies_by_hand():
-    movies = parse_movies(
-        pd.DataFrame(
-            {
-                ITEM_COL: [1, 2, 3, 4, 5],
-                TITLE_COL: [
-                    "Toy Story (1995)",
-                    "Babylon 5",
-                    "(500) Days of Summer (2009)",
-                    "Fawlty Towers (1975-1979)",
-                    "Black Mirror (2011-) ",
-                ],
-                GENRES_COL: [
-                    "Adventure|Animation",
-                    "Sci-Fi",
-                    "Comedy|Drama|Romance",
-                    "Comedy",
-                    "(no genres listed)",
-                ],
-            }
-        )
+def test_string_ids_are_kept_identical():
+    ratings = pd.DataFrame(
+        {
+            USER_COL: ["007", "A1", "ユーザー", "007"],
+            ITEM_COL: ["A1", "007", "映画", "映画"],
+            RATING_COL: [4.0, 3.5, 5.0, 1.0],
+            TIME_COL: [1, 2, 3, 4],
+        }
     )
-    assert movies[TITLE_COL].tolist() == [
-        "Toy Story",
-        "Babylon 5",
-        "(500) Days of Summer",
-        "Fawlty Towers",
-        "Black Mirror",
-    ]
-    years = movies[YEAR_COL].tolist()
-    assert years[0] == 1995 and pd.isna(years[1]) and years[2:] == [2009, 1975, 2011]
-    assert movies[GENRES_COL].tolist() == [
-        ["Adventure", "Animation"],
-        ["Sci-Fi"],
-        ["Comedy", "Drama", "Romance"],
-        ["Comedy"],
-        [],
-    ]
-    with pytest.raises(SchemaError, match=r"movies\.csv: item id 1 appears more than once"):
-        parse_movies(pd.DataFrame({ITEM_COL: [1, 1], TITLE_COL: ["a", "b"], GENRES_COL: ["", ""]}))
+    data = from_frames(ratings, ITEMS_BY_NAME)
+    assert data.ratings[USER_COL].tolist() == ["007", "A1", "ユーザー", "007"]
+    assert data.ratings[ITEM_COL].tolist() == ["A1", "007", "映画", "映画"]
+    assert data.movies[ITEM_COL].tolist() == ["A1", "007", "映画"]
+    assert all(type(u) is str for u in data.ratings[USER_COL])
+    assert data.summary()["users"] == 3
 
 
-# --------------------------------------------------------------------------- simulated download
+def test_large_and_mixed_ids_are_kept():
+    big = 2**70  # a Python int beyond int64
+    ratings = pd.DataFrame(
+        {
+            USER_COL: pd.Series([big, "18446744073709551617", 7], dtype=object),
+            ITEM_COL: [1, 2, 3],
+            RATING_COL: [1.0, 2.0, 3.0],
+            TIME_COL: [1, 2, 3],
+        }
+    )
+    out = validate_ratings(ratings)
+    assert out[USER_COL].tolist() == [big, "18446744073709551617", 7]
+    assert [type(u) for u in out[USER_COL]] == [int, str, int]
+    assert out[ITEM_COL].dtype == np.int64
+    # an object column of small Python ints becomes int64, the same values
+    small = ratings.assign(**{USER_COL: pd.Series([5, 6, 7], dtype=object)})
+    assert validate_ratings(small)[USER_COL].dtype == np.int64
 
 
-class _FakeResponse:
-    """What urllib.request.urlopen returns, serving ``data`` and announcing ``length`` bytes."""
-
-    def __init__(self, data: bytes, length: int | None = None):
-        self._body = io.BytesIO(data)
-        self.headers = {"Content-Length": str(len(data) if length is None else length)}
-
-    def read(self, size: int = -1) -> bytes:
-        return self._body.read(size)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+def test_whole_float_ids_become_int64():
+    # e.g. an int column that went through a merge with NaN and back
+    out = validate_ratings(_frame(3).assign(**{USER_COL: [1.0, 2.0, 3.0]}))
+    assert out[USER_COL].dtype == np.int64 and out[USER_COL].tolist() == [1, 2, 3]
+    with pytest.raises(
+        SchemaError,
+        match=r"column 'userId' must hold whole numbers or text ids, but row 1 holds 2.5",
+    ):
+        validate_ratings(_frame(3).assign(**{USER_COL: [1.0, 2.5, 3.0]}))
 
 
-def _serve(monkeypatch, data: bytes | Exception, length: int | None = None) -> list[str]:
-    urls: list[str] = []
-
-    def fake_urlopen(url, timeout=None):
-        urls.append(url)
-        if isinstance(data, Exception):
-            raise data
-        return _FakeResponse(data, length)
-
-    monkeypatch.setattr(urllib.request, "urlopen", fake_urlopen)
-    return urls
+@pytest.mark.parametrize("missing", [None, np.nan, ""])
+def test_a_missing_id_names_the_column_and_row(missing):
+    frame = _frame(4).assign(**{ITEM_COL: pd.Series(["a", "b", missing, "d"], dtype=object)})
+    with pytest.raises(SchemaError, match=r"^mine\.csv: column 'movieId' is empty at row 2"):
+        validate_ratings(frame, source="mine.csv")
 
 
-def test_download_puts_a_verified_archive_in_the_cache(tmp_path, monkeypatch, zip_bytes):
-    urls = _serve(monkeypatch, zip_bytes)
-    data = load_movielens(progress=False)
-    assert urls == ["https://files.grouplens.org/datasets/movielens/ml-latest-small.zip"]
-    assert len(data.ratings) == 100_836
-    cache = tmp_path / "cache"
-    assert sorted(p.name for p in cache.iterdir()) == [f"{NAME}.zip"]
-    assert (cache / f"{NAME}.zip").read_bytes() == zip_bytes
-    # the next load uses the cache: no second download
-    _serve(monkeypatch, AssertionError("downloaded twice"))
-    assert len(load_movielens(progress=False).ratings) == 100_836
+def test_an_unhashable_id_is_refused():
+    frame = _frame(3).assign(**{USER_COL: pd.Series([1, [2, 3], 4], dtype=object)})
+    with pytest.raises(SchemaError, match=r"column 'userId' holds an unhashable list at row 1"):
+        validate_ratings(frame)
 
 
-def _bad_downloads(raw: bytes) -> dict[str, tuple[bytes | Exception, int | None, type, str]]:
-    start, size = _ratings_member(raw)
-    flipped = bytearray(raw)
-    flipped[start + size // 2] ^= 0xFF
-    return {
-        "cut_short": (raw[: len(raw) // 3], None, DataFileError, "truncated or corrupted"),
-        "connection_dropped": (
-            raw[: len(raw) // 3],
-            len(raw),
-            DataFileError,
-            r"received \d+ of 994178 bytes",
-        ),
-        "corrupted": (bytes(flipped), None, DataFileError, "truncated or corrupted"),
-        "altered": (_with_modified_ratings(raw), None, ChecksumError, r"ratings\.csv: SHA-256"),
-        "html_page": (b"<html>maintenance</html>", None, DataFileError, "truncated or corrupted"),
-        "network": (
-            urllib.error.URLError("no route to host"),
-            None,
-            DataFileError,
-            "could not download",
-        ),
-    }
+def test_unknown_items_are_listed_in_order_of_appearance():
+    ratings = pd.DataFrame(
+        {
+            USER_COL: [1, 1, 2, 2],
+            ITEM_COL: pd.Series(["zz", 3, "A1", "b"], dtype=object),  # mixed kinds: no sorting
+            RATING_COL: [1.0, 2.0, 3.0, 4.0],
+            TIME_COL: [1, 2, 3, 4],
+        }
+    )
+    with pytest.raises(
+        SchemaError, match=r"3 rated item\(s\) are not in the items frame, e\.g\. \['zz', 3, 'b'\]"
+    ):
+        from_frames(ratings, ITEMS_BY_NAME)
+
+
+def test_an_id_of_another_kind_is_explained():
+    ratings = _frame(1).assign(**{ITEM_COL: [10]})
+    items = pd.DataFrame({ITEM_COL: ["10"], TITLE_COL: ["Ten"]})
+    with pytest.raises(
+        SchemaError,
+        match=r"e\.g\. \[10\] \(ids are compared exactly: the ratings' 10 is not the items' '10'",
+    ):
+        from_frames(ratings, items)
+
+
+def test_a_repeated_text_item_id_is_named():
+    items = pd.concat([ITEMS_BY_NAME, ITEMS_BY_NAME.iloc[[1]]])
+    ratings = _frame(1).assign(**{ITEM_COL: ["A1"]})
+    with pytest.raises(SchemaError, match=r"items: item id '007' appears more than once"):
+        from_frames(ratings, items)
+
+
+ID = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(2**62, 2**80),
+    st.from_regex(r"0[0-9]{1,6}", fullmatch=True),  # leading zeros
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=8),
+    st.sampled_from(["A1", "ユーザー", "Zoë", "NA", "18446744073709551617"]),
+)
+
+
+@PROPERTY
+@given(users=st.lists(ID, min_size=1, max_size=12), data=st.data())
+def test_any_ids_survive_from_frames_unchanged(users, data):
+    items = data.draw(st.lists(ID, min_size=len(users), max_size=len(users), unique=True))
+    ratings = pd.DataFrame(
+        {
+            USER_COL: pd.Series(users, dtype=object),
+            ITEM_COL: pd.Series(items, dtype=object),
+            RATING_COL: 3.0,
+            TIME_COL: range(len(users)),
+        }
+    )
+    catalogue = pd.DataFrame({ITEM_COL: pd.Series(items[::-1], dtype=object), TITLE_COL: "t"})
+    out = from_frames(ratings, catalogue)
+    assert [(type(u), u) for u in out.ratings[USER_COL]] == [(type(u), u) for u in users]
+    assert [(type(i), i) for i in out.ratings[ITEM_COL]] == [(type(i), i) for i in items]
+    assert [(type(i), i) for i in out.movies[ITEM_COL]] == [(type(i), i) for i in items[::-1]]
+
+
+def _as_read(ids: list[str]) -> list:
+    """What read_ratings_csv makes of an id column: ints only if every id is canonical."""
+    canonical = re.compile(r"0|-?[1-9][0-9]*")
+    if all(canonical.fullmatch(s) and -(2**63) <= int(s) < 2**63 for s in ids):
+        return [int(s) for s in ids]
+    return ids
+
+
+TEXT_ID = st.one_of(
+    st.from_regex(r"0[0-9]{0,6}", fullmatch=True),
+    st.from_regex(r"-?[1-9][0-9]{0,20}", fullmatch=True),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), min_size=1, max_size=8),
+)
+
+
+@PROPERTY
+@given(users=st.lists(TEXT_ID, min_size=1, max_size=10))
+def test_csv_round_trip_keeps_text_ids(tmp_path_factory, users):
+    frame = pd.DataFrame(
+        {
+            USER_COL: users,
+            ITEM_COL: [f"item-{i:03d}" for i in range(len(users))],
+            RATING_COL: 4.0,
+            TIME_COL: range(len(users)),
+        }
+    )
+    path = tmp_path_factory.mktemp("ids") / "ratings.csv"
+    frame.to_csv(path, index=False)
+    out = read_ratings_csv(path)
+    assert out[USER_COL].tolist() == _as_read(users)
+    assert out[ITEM_COL].tolist() == frame[ITEM_COL].tolist()
+
+
+def test_csv_ids_are_text_unless_every_one_is_a_plain_integer(tmp_path):
+    path = _write(
+        tmp_path / "mine.csv",
+        "userId,movieId,rating,timestamp\n007,A1,4,1\nNA,42,3,2\n18446744073709551617,42,3,3\n",
+    )
+    out = read_ratings_csv(path)
+    assert out[USER_COL].tolist() == ["007", "NA", "18446744073709551617"]
+    assert out[ITEM_COL].tolist() == ["A1", "42", "42"]  # one text id keeps the column text
+    plain = _write(
+        tmp_path / "plain.csv",
+        "userId,movieId,rating,timestamp\n-3,42,4,1\n0,9223372036854775807,3,2\n",
+    )
+    out = read_ratings_csv(plain)
+    assert out[USER_COL].dtype == np.int64 and out[USER_COL].tolist() == [-3, 0]
+    assert out[ITEM_COL].tolist() == [42, 2**63 - 1]
+    blank = _write(tmp_path / "blank.csv", "userId,movieId,rating,timestamp\n1,42,4,1\n,43,3,2\n")
+    with pytest.raises(SchemaError, match=r"blank\.csv: column 'userId' is empty at row 1"):
+        read_ratings_csv(blank)
+
+
+# --------------------------------------------------------------------------- dates
+
+
+def test_datetime_column_with_a_time_zone():
+    stamps = pd.to_datetime(["2020-01-01T00:00:00+01:00", "2020-01-01T01:00:00+01:00"])
+    out = validate_ratings(_frame(2).assign(**{TIME_COL: stamps}))
+    assert out[TIME_COL].dtype == np.int64
+    assert out[TIME_COL].tolist() == [1_577_833_200, 1_577_836_800]
+
+
+@pytest.mark.parametrize("unit", ["s", "ms", "us", "ns"])
+def test_naive_datetimes_are_utc_in_any_unit(unit):
+    stamps = pd.Series(pd.to_datetime(["1970-01-02", "2020-01-01 00:00:01.9"], format="ISO8601"))
+    stamps = stamps.dt.as_unit(unit)
+    out = validate_ratings(_frame(2).assign(**{TIME_COL: stamps}))
+    assert out[TIME_COL].tolist() == [86_400, 1_577_836_801]  # fractions of a second dropped
+
+
+def test_iso_strings():
+    iso = ["2020-01-01", "2020-01-01T00:00:00+01:00", "2020-01-01T00:00:00Z", "2020-01-01 12:30"]
+    out = validate_ratings(_frame(4).assign(**{TIME_COL: iso}))
+    assert out[TIME_COL].tolist() == [1_577_836_800, 1_577_833_200, 1_577_836_800, 1_577_881_800]
+
+
+def test_iso_strings_in_a_csv(tmp_path):
+    path = _write(
+        tmp_path / "dates.csv",
+        "userId,movieId,rating,timestamp\n1,10,4,2020-01-01T00:00:00+01:00\n1,11,3,2020-01-02\n",
+    )
+    assert read_ratings_csv(path)[TIME_COL].tolist() == [1_577_833_200, 1_577_923_200]
 
 
 @pytest.mark.parametrize(
-    "case", ["cut_short", "connection_dropped", "corrupted", "altered", "html_page", "network"]
+    "times",
+    [
+        pd.to_datetime(["2020-01-01", "2020-01-02", None]),
+        ["2020-01-01", "2020-01-02", None],
+        ["2020-01-01", "2020-01-02", ""],
+        [1.0, 2.0, np.nan],
+    ],
+    ids=["NaT", "None", "empty", "NaN"],
 )
-def test_bad_download_raises_and_leaves_no_file(tmp_path, monkeypatch, zip_bytes, case):
-    data, length, error, pattern = _bad_downloads(zip_bytes)[case]
-    _serve(monkeypatch, data, length)
-    with pytest.raises(error, match=pattern) as info:
-        load_movielens(progress=False)
-    assert "ml-latest-small.zip" in str(info.value)  # names the URL or the archive
-    assert list((tmp_path / "cache").iterdir()) == []  # nothing cached, not even a .part file
+def test_a_missing_date_names_the_column_and_row(times):
+    with pytest.raises(SchemaError, match=r"^mine\.csv: column 'timestamp' is empty at row 2"):
+        validate_ratings(_frame(3).assign(**{TIME_COL: times}), source="mine.csv")
 
 
-def test_download_interrupted_by_an_http_error(tmp_path, monkeypatch):
-    import http.client
+def test_an_unreadable_date_names_the_row_and_value():
+    with pytest.raises(
+        SchemaError, match=r"column 'when' must hold .*, but row 1 holds '2020-13-45'"
+    ):
+        validate_ratings(
+            _frame(2).rename(columns={TIME_COL: "when"}).assign(when=["2020-01-01", "2020-13-45"]),
+            timestamp_col="when",
+        )
 
-    class Dropping(_FakeResponse):
-        def read(self, size: int = -1) -> bytes:
-            raise http.client.IncompleteRead(b"PK", 1000)
 
-    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout=None: Dropping(b"", 1002))
-    with pytest.raises(DataFileError, match="could not download .*IncompleteRead"):
-        load_movielens(progress=False)
-    assert list((tmp_path / "cache").iterdir()) == []
+# --------------------------------------------------------------------------- rating scale
+
+
+def test_a_one_to_ten_scale_travels_with_the_data():
+    ratings = _frame(3).assign(**{RATING_COL: [1, 10, 7], ITEM_COL: [10, 11, 12]})
+    items = pd.DataFrame({ITEM_COL: [10, 11, 12], TITLE_COL: ["a", "b", "c"]})
+    data = from_frames(ratings, items, scale=(np.int64(1), np.float32(10)))  # NumPy scalars
+    assert data.scale == (1.0, 10.0)
+    assert data.ratings.attrs[SCALE_ATTR] == (1.0, 10.0)
+    assert data.ratings[RATING_COL].tolist() == [1.0, 10.0, 7.0]
+    # re-validating the frame uses the scale it carries
+    assert validate_ratings(data.ratings).attrs[SCALE_ATTR] == (1.0, 10.0)
+    with pytest.raises(
+        RatingValueError, match=r"outside the scale \[1.0, 10.0\], first at row 1 \(value 11.0\)"
+    ):
+        from_frames(ratings.assign(**{RATING_COL: [1, 11, 7]}), items, scale=(1, 10))
+    with pytest.raises(ConfigError, match=r"scale: low \(10\) must be below high \(1\)"):
+        validate_ratings(ratings, scale=(10, 1))
+
+
+def test_default_scale_is_recorded():
+    assert validate_ratings(_frame()).attrs[SCALE_ATTR] == (0.5, 5.0)
+    assert make_synthetic(5, 5, 0, ratings_per_user=2).ratings.attrs[SCALE_ATTR] == (0.5, 5.0)
+
+
+def test_read_ratings_csv_takes_a_scale(tmp_path):
+    path = _write(tmp_path / "ten.csv", "userId,movieId,rating,timestamp\n1,10,9,1\n1,11,10,2\n")
+    assert read_ratings_csv(path, scale=(1, 10)).attrs[SCALE_ATTR] == (1.0, 10.0)
+    with pytest.raises(RatingValueError, match=r"ten\.csv: column 'rating': 2 rating\(s\) outside"):
+        read_ratings_csv(path)
+
+
+# --------------------------------------------------------------------------- implicit feedback
+
+EVENTS = pd.DataFrame(
+    {
+        "who": ["u1", "u1", "u2", "u1"],
+        "what": [10, 11, 10, 10],  # u1 plays item 10 twice, at t=5 and t=9
+        "when": [5, 6, 7, 9],
+    }
+)
+EVENT_ITEMS = pd.DataFrame({"what": [10, 11], "name": ["Song", "Other song"]})
+EVENT_COLUMNS = dict(user_col="who", item_col="what", timestamp_col="when", title_col="name")
+
+
+def test_implicit_events_have_no_rating_column():
+    data = from_frames(EVENTS.iloc[:3], EVENT_ITEMS, rating_col=None, **EVENT_COLUMNS)
+    assert list(data.ratings.columns) == [USER_COL, ITEM_COL, TIME_COL]
+    assert data.ratings.attrs == {IMPLICIT_ATTR: True}  # no scale
+    assert data.implicit and data.scale is None
+    assert data.summary() == {
+        "ratings": 3,
+        "users": 2,
+        "rated_items": 2,
+        "catalogue_items": 2,
+        "density": 3 / 4,
+        "mean_rating": None,
+    }
+    assert not make_synthetic(3, 3, 0, ratings_per_user=1).implicit
+
+
+def test_repeated_events_follow_the_duplicates_policy():
+    with pytest.raises(
+        DuplicateRatingError,
+        match=r"2 events repeat a \(user, item\) pair, first at row 0 \(user 'u1', item 10\)",
+    ):
+        from_frames(EVENTS, EVENT_ITEMS, rating_col=None, **EVENT_COLUMNS)
+    for policy in ("mean", "last"):
+        data = from_frames(EVENTS, EVENT_ITEMS, rating_col=None, duplicates=policy, **EVENT_COLUMNS)
+        out = data.ratings.sort_values([USER_COL, ITEM_COL])
+        assert out.values.tolist() == [["u1", 10, 9], ["u1", 11, 6], ["u2", 10, 7]]
+
+
+def test_implicit_csv_and_scale(tmp_path):
+    path = _write(tmp_path / "plays.csv", "userId,movieId,timestamp\nA,1,5\nB,1,6\n")
+    out = read_ratings_csv(path, rating_col=None)
+    assert out.values.tolist() == [["A", 1, 5], ["B", 1, 6]] and out.attrs[IMPLICIT_ATTR]
+    with pytest.raises(ConfigError, match=r"scale=\(1, 5\) was given with rating_col=None"):
+        validate_ratings(
+            EVENTS,
+            rating_col=None,
+            scale=(1, 5),
+            **{k: v for k, v in EVENT_COLUMNS.items() if k != "title_col"},
+        )
+    with pytest.raises(
+        SchemaError, match=r"missing column\(s\) \['rating'\].*rating_col=None for implicit"
+    ):
+        read_ratings_csv(path)
+
+
+# --------------------------------------------------------------------------- file layouts
+
+
+def test_movielens_1m_ratings_dat(tmp_path):
+    path = _write(tmp_path / "ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n")
+    out = read_ratings_csv(path, sep="::", names=[USER_COL, ITEM_COL, RATING_COL, TIME_COL])
+    assert out.values.tolist() == [[1, 1193, 5.0, 978300760], [1, 661, 3.0, 978302109]]
+    assert out[USER_COL].dtype == np.int64
+
+
+def test_movielens_100k_u_data(tmp_path):
+    path = _write(tmp_path / "u.data", "196\t242\t3\t881250949\n186\t302\t3\t891717742\n")
+    out = read_ratings_csv(
+        path, sep="\t", names=[USER_COL, ITEM_COL, RATING_COL, TIME_COL], scale=(1, 5)
+    )
+    assert out.values.tolist() == [[196, 242, 3.0, 881250949], [186, 302, 3.0, 891717742]]
+    assert out.attrs[SCALE_ATTR] == (1.0, 5.0)
+
+
+def test_a_wrong_separator_or_a_missing_header_is_explained(tmp_path):
+    dat = _write(tmp_path / "ratings.dat", "1::1193::5::978300760\n1::661::3::978302109\n")
+    with pytest.raises(
+        SchemaError, match=r"looks separated by '::'; pass sep='::'.*no header row; pass names=\["
+    ):
+        read_ratings_csv(dat)
+    with pytest.raises(
+        SchemaError,
+        match=r"the file has no header row; "
+        r"pass names=\['userId', 'movieId', 'rating', 'timestamp'\]",
+    ) as info:
+        read_ratings_csv(dat, sep="::")
+    assert "looks separated" not in str(info.value)
+    semi = _write(tmp_path / "semi.csv", "userId;movieId;rating;timestamp\n1;10;3;5\n")
+    with pytest.raises(SchemaError, match=r"looks separated by ';'; pass sep=';'\.$"):
+        read_ratings_csv(semi)
+    tab = _write(tmp_path / "tab.tsv", "userId\tmovieId\trating\ttimestamp\n1\t10\t3\t5\n")
+    with pytest.raises(SchemaError, match=r"looks separated by '\\t'; pass sep='\\t'"):
+        read_ratings_csv(tab)
+    assert read_ratings_csv(tab, sep="\t")[ITEM_COL].tolist() == [10]
+
+
+def test_unknown_keyword_arguments_are_named(tmp_path):
+    path = _write(tmp_path / "mine.csv", "userId,movieId,rating,timestamp\n1,10,4.0,5\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"read_ratings_csv: unknown argument\(s\) \['delimiter'\] "
+        r"\(did you mean delimiter= -> sep=\?\); accepted: \['sep', 'names', 'encoding', 'header'",
+    ):
+        read_ratings_csv(path, delimiter="::")
+    with pytest.raises(
+        ConfigError, match=r"\['user_column'\] \(did you mean user_column= -> user_col=\?\)"
+    ):
+        read_ratings_csv(path, user_column="userId")
+
+
+def test_encoding_hint(tmp_path):
+    latin1 = "userId,movieId,rating,timestamp\n1,Amélie,4.0,5\n".encode("latin-1")
+    path = _write(tmp_path / "latin1.csv", latin1)
+    with pytest.raises(
+        DataFileError, match=r"latin1\.csv: not UTF-8 text .*pass encoding='latin-1'"
+    ):
+        read_ratings_csv(path)
+    assert read_ratings_csv(path, encoding="latin-1")[ITEM_COL].tolist() == ["Amélie"]
+    with pytest.raises(ConfigError, match=r"unknown encoding 'klingon'"):
+        read_ratings_csv(path, encoding="klingon")
 
 
 # --------------------------------------------------------------------------- synthetic

@@ -10,7 +10,8 @@ import pytest
 from safetensors.torch import load_file
 
 from recsys_tutorial.datasets import LengthBucketSampler
-from recsys_tutorial.distributed import init_distributed, is_main_process, world_size
+from recsys_tutorial.distributed import env_int, init_distributed, is_main_process, world_size
+from recsys_tutorial.errors import ConfigError
 
 SCRIPT = textwrap.dedent(
     """
@@ -59,6 +60,16 @@ def test_sampler_shards_every_global_batch():
 
 def test_single_process_defaults():
     assert init_distributed() == (0, 1) and is_main_process() and world_size() == 1
+
+
+def test_a_malformed_world_size_is_a_config_error(monkeypatch):
+    monkeypatch.setenv("WORLD_SIZE", "two")
+    with pytest.raises(ConfigError, match="WORLD_SIZE='two'"):
+        init_distributed()
+    monkeypatch.setenv("WORLD_SIZE", " 1 ")
+    assert init_distributed() == (0, 1)
+    monkeypatch.delenv("WORLD_SIZE")
+    assert env_int("WORLD_SIZE", 1) == 1
 
 
 def test_two_cpu_processes_match_one_process(tiny_model_dir, tmp_path):

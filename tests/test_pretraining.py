@@ -11,10 +11,7 @@ import torch
 
 from recsys_tutorial.errors import ConfigError, ModelLoadError
 from recsys_tutorial.pretraining import (
-    fill_mask,
-    genre_cloze,
     load_masked_lm,
-    masked_word_accuracy,
     movie_sentence,
     movie_sentences,
     save_encoder,
@@ -23,21 +20,6 @@ from recsys_tutorial.pretraining import (
 )
 
 pytestmark = pytest.mark.usefixtures("one_thread")
-
-
-@pytest.fixture
-def tiny_mlm_dir(tmp_path, tokenizer, bert_config_factory):
-    """A saved tiny random BertForMaskedLM (with its head) and the packaged tokenizer."""
-    from transformers import BertForMaskedLM
-
-    from recsys_tutorial.models import quiet_transformers
-
-    quiet_transformers()
-    torch.manual_seed(0)
-    model = BertForMaskedLM(bert_config_factory(dropout=0.0, max_position_embeddings=128))
-    model.save_pretrained(tmp_path / "mlm")
-    tokenizer.save_pretrained(tmp_path / "mlm")
-    return tmp_path / "mlm"
 
 
 @pytest.fixture
@@ -80,7 +62,7 @@ def test_load_masked_lm_bad_paths_raise(tmp_path):
         load_masked_lm("")
 
 
-def test_movie_sentences_and_cloze(movies, tokenizer):
+def test_movie_sentences(movies):
     assert movie_sentence("Heat", 1995, ["Action", "Crime"], ["pacino"]) == (
         "Heat (1995). Genres: Action, Crime. Tags: pacino."
     )
@@ -90,12 +72,8 @@ def test_movie_sentences_and_cloze(movies, tokenizer):
     tags = pd.DataFrame({"userId": [1, 2, 3], "movieId": [2, 2, 2], "tag": ["Pacino", "pacino", "heist"],
                          "timestamp": [0, 0, 0]})
     assert movie_sentences(movies, tags, max_tags=1)[1] == "Heat (1995). Genres: Action, Crime. Tags: pacino."
-    q, a = genre_cloze(movies, tokenizer, seed=0)
-    # Alien's Sci-Fi is split into three tokens, so only Horror can be asked; Untitled has none.
-    assert len(q) == len(a) == 3
-    assert all(text.count("[MASK]") == 1 for text in q)
-    assert a[2] == "horror" and q[2] == "Alien (1979). Genres: [MASK], Sci-Fi."
-    assert genre_cloze(movies, tokenizer, seed=0) == (q, a)  # repeatable
+    texts = movie_sentences(movies.assign(movieId=["007", "A1", 3, 2**70]), tags=None)
+    assert texts[1] == "Heat (1995). Genres: Action, Crime."  # ids of any kind, kept exactly
 
 
 def test_train_mlm_loss_decreases_head_only_and_body(tiny_mlm_dir):
@@ -131,38 +109,6 @@ def test_train_mlm_is_repeatable_and_checks_arguments(tiny_mlm_dir):
         p.requires_grad_(False)
     with pytest.raises(ConfigError):
         train_mlm(model, tok, corpus, steps=2, batch_size=4, lr=1e-3, seed=0)
-
-
-def test_fill_mask_sorted_probabilities(tiny_mlm_dir):
-    model, tok = load_masked_lm(tiny_mlm_dir)
-    guesses = fill_mask(model, tok, "the cat sat on the [MASK].", top_k=5)
-    assert len(guesses) == 5
-    probs = [p for _, p in guesses]
-    assert all(isinstance(t, str) for t, _ in guesses)
-    assert all(0.0 <= p <= 1.0 for p in probs)
-    assert probs == sorted(probs, reverse=True)
-    assert sum(probs) <= 1.0 + 1e-6
-    with pytest.raises(ConfigError):
-        fill_mask(model, tok, "no mask here", top_k=5)
-    with pytest.raises(ConfigError):
-        fill_mask(model, tok, "[MASK] and [MASK]", top_k=5)
-    with pytest.raises(ConfigError):
-        fill_mask(model, tok, "the [MASK].", top_k=0)
-
-
-def test_masked_word_accuracy_learns_a_fixed_answer(tiny_mlm_dir):
-    corpus = ["my favourite colour is blue."] * 16
-    questions = ["my favourite colour is [MASK]."] * 4
-    torch.manual_seed(0)
-    model, tok = load_masked_lm(tiny_mlm_dir)
-    before = masked_word_accuracy(model, tok, questions, ["blue"] * 4)
-    train_mlm(model, tok, corpus, steps=60, batch_size=8, lr=2e-2, mlm_probability=0.4, seed=0)
-    after = masked_word_accuracy(model, tok, questions, ["blue"] * 4, top_k=5)
-    assert 0.0 <= before <= 1.0 and after == 1.0
-    with pytest.raises(ConfigError):
-        masked_word_accuracy(model, tok, questions, ["blue"])
-    with pytest.raises(ConfigError):
-        masked_word_accuracy(model, tok, questions[:1], ["sci-fi"])
 
 
 def test_save_encoder_loads_as_regressor_with_pooler(tmp_path, tiny_mlm_dir, tokenizer, bert_config_factory):

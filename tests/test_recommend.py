@@ -1,16 +1,32 @@
-"""Top-K lists: seen items excluded, ordering, errors, two-stage retrieval."""
+"""Top-K lists: seen items excluded, ordering, short lists, skipped users, errors, two-stage
+retrieval, ids of any kind (TextModelScorer: tests/test_text_scorer.py)."""
+
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from recsys_tutorial.baselines import BiasBaseline, Popularity
-from recsys_tutorial.errors import RecommendError, UnknownUserError
-from recsys_tutorial.recommend import TwoStage, recommend, relevant_items, top_k_for_users
+from recsys_tutorial.errors import RecommendError, SchemaError, UnknownUserError
+from recsys_tutorial.metrics import ranking_report
+from recsys_tutorial.recommend import (
+    TopKLists,
+    TwoStage,
+    candidates_for,
+    recommend,
+    relevant_items,
+    top_k_for_users,
+)
 
 MOVIES = pd.DataFrame({"movieId": [1, 2, 3, 4, 5], "title": ["A", "B", "C", "D", "E"]})
 SEEN = pd.DataFrame(
-    {"userId": [1, 1, 2, 2, 2, 2, 2], "movieId": [1, 2, 1, 2, 3, 4, 5], "rating": [5.0, 3, 4, 4, 4, 4, 1], "timestamp": 0}
+    {
+        "userId": [1, 1, 2, 2, 2, 2, 2],
+        "movieId": [1, 2, 1, 2, 3, 4, 5],
+        "rating": [5.0, 3, 4, 4, 4, 4, 1],
+        "timestamp": 0,
+    }
 )
 
 
@@ -33,8 +49,9 @@ def test_recommend_excludes_seen_and_sorts_by_score():
     assert top["rank"].tolist() == [1, 2]
     assert top["title"].tolist() == ["D", "E"]
     assert scorer.calls == [[3, 4, 5]]
-    # k larger than what is left returns what is left
-    assert len(recommend(scorer, 1, seen=SEEN, items=MOVIES, k=5)) == 3
+    # k larger than what is left returns what is left, with a warning naming the user
+    with pytest.warns(UserWarning, match=r"user 1: only 3 item\(s\) .* 3 of the 5 asked for"):
+        assert len(recommend(scorer, 1, seen=SEEN, items=MOVIES, k=5)) == 3
 
 
 def test_recommend_errors_are_specific():
@@ -45,8 +62,10 @@ def test_recommend_errors_are_specific():
         recommend(scorer, 2, seen=SEEN, items=MOVIES, k=3)
     with pytest.raises(RecommendError, match="larger than the catalogue"):
         recommend(scorer, 1, seen=SEEN, items=MOVIES, k=6)
-    with pytest.raises(RecommendError, match="positive"):
-        recommend(scorer, 1, seen=SEEN, items=MOVIES, k=0)
+    for bad in (0, -2, 2.0, True, "3"):
+        with pytest.raises(RecommendError, match=r"^k must be a positive integer"):
+            recommend(scorer, 1, seen=SEEN, items=MOVIES, k=bad)
+    assert len(recommend(scorer, 1, seen=SEEN, items=MOVIES, k=np.int64(2))) == 2
     new_user = recommend(scorer, 99, seen=SEEN, items=MOVIES, k=5, allow_unknown_users=True)
     assert len(new_user) == 5
 
@@ -54,10 +73,140 @@ def test_recommend_errors_are_specific():
 def test_two_stage_reranks_only_retrieved_candidates():
     retriever = FixedScores({1: 5.0, 2: 4.0, 3: 3.0, 4: 2.0, 5: 1.0})
     reranker = FixedScores({1: 0.0, 2: 1.0, 3: 2.0, 4: 100.0, 5: 100.0})
-    top = recommend(TwoStage(retriever, reranker, n_candidates=3), 99, seen=SEEN, items=MOVIES, k=2, allow_unknown_users=True)
+    top = recommend(
+        TwoStage(retriever, reranker, n_candidates=3),
+        99,
+        seen=SEEN,
+        items=MOVIES,
+        k=2,
+        allow_unknown_users=True,
+    )
     # items 4 and 5 score highest with the reranker but were not retrieved
     assert top["movieId"].tolist() == [3, 2]
     assert sorted(reranker.calls[0]) == [1, 2, 3]
+
+
+def test_two_stage_never_pads_with_unretrieved_items():
+    # the issue's example: n_candidates=2, k=4 gave 2 reranked items + 2 unretrieved at -inf
+    retriever = FixedScores({1: 5.0, 2: 4.0, 3: 3.0, 4: 2.0, 5: 1.0})
+    reranker = FixedScores({1: 1.0, 2: 2.0, 3: 0.0, 4: 0.0, 5: 0.0})
+    two = TwoStage(retriever, reranker, n_candidates=2)
+    assert two.score_items(99, [1, 2, 3, 4, 5]).tolist() == [1.0, 2.0, -np.inf, -np.inf, -np.inf]
+    with pytest.warns(
+        UserWarning, match=r"user 99: only 2 item\(s\) with a finite score .*5 unseen"
+    ):
+        top = recommend(two, 99, seen=SEEN, items=MOVIES, k=4, allow_unknown_users=True)
+    assert top["movieId"].tolist() == [2, 1]
+    assert np.isfinite(top["score"]).all()
+    with pytest.warns(UserWarning, match=r"1 user\(s\) got fewer than k=4 items \(e.g. 1\)"):
+        lists = top_k_for_users(two, [1], seen=SEEN, items=MOVIES, k=4)
+    assert lists == {1: [3, 4]} and lists.attrs["short_users"] == [1]
+
+
+def test_recommend_drops_nan_and_inf_scores_and_breaks_ties_by_catalogue_order():
+    scorer = FixedScores({1: np.nan, 2: 3.0, 3: -np.inf, 4: 3.0, 5: np.inf})
+    with pytest.warns(UserWarning, match="only 2"):
+        top = recommend(scorer, 99, seen=SEEN, items=[4, 3, 2, 1, 5], k=3, allow_unknown_users=True)
+    assert top["movieId"].tolist() == [4, 2]  # tie at 3.0: 4 comes first in the catalogue
+    # ties at the k-th place are decided by catalogue order too, not by what a partition keeps
+    tied = FixedScores({i: 1.0 if i in (9, 3, 7, 5) else 0.0 for i in range(10)})
+    catalogue = [9, 8, 7, 6, 5, 4, 3, 2, 1, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a full list warns about nothing
+        top = recommend(tied, 99, seen=SEEN, items=catalogue, k=3, allow_unknown_users=True)
+        assert top["movieId"].tolist() == [9, 7, 5]
+        top = recommend(tied, 99, seen=SEEN, items=catalogue[::-1], k=6, allow_unknown_users=True)
+        assert top["movieId"].tolist() == [3, 5, 7, 9, 0, 1]
+    with pytest.raises(RecommendError, match="one score per item"):
+        recommend(_Short(), 1, seen=SEEN, items=MOVIES, k=2)
+    with pytest.raises(RecommendError, match="n_candidates"):
+        TwoStage(scorer, scorer, n_candidates=True)
+    with pytest.raises(SchemaError, match="'userId'"):
+        recommend(scorer, 1, seen=SEEN.drop(columns="userId"), items=MOVIES, k=2)
+
+
+class _Short:
+    def score_items(self, user_id, item_ids):
+        return np.zeros(1)
+
+
+def test_catalogue_is_deduplicated_and_a_frame_with_a_repeated_id_refused():
+    assert candidates_for(1, SEEN, [5, 3, 4, 3, 5, 1]).tolist() == [5, 3, 4]
+    scorer = FixedScores({i: float(i) for i in range(1, 6)})
+    top = recommend(scorer, 1, seen=SEEN, items=[3, 3, 4, 4, 5, 5], k=3)
+    assert top["movieId"].tolist() == [5, 4, 3]
+    assert scorer.calls[-1] == [3, 4, 5]
+    assert top_k_for_users(scorer, [1], seen=SEEN, items=[3, 3, 4], k=2) == {1: [4, 3]}
+    repeated = pd.DataFrame({"movieId": [1, 2, 2], "title": ["A", "B", "B2"]})
+    for call in (
+        lambda: recommend(scorer, 1, seen=SEEN, items=repeated, k=1),
+        lambda: candidates_for(1, SEEN, repeated),
+        lambda: top_k_for_users(scorer, [1], seen=SEEN, items=repeated, k=1),
+    ):
+        with pytest.raises(RecommendError, match=r"id 2 appears in 2 rows \(positions \[1, 2\]\)"):
+            call()
+
+
+def test_top_k_for_users_skips_users_with_nothing_left():
+    scorer = FixedScores({i: float(i) for i in range(1, 6)})
+    # user 2 rated all 5 items: recommend raises, top_k_for_users goes on and reports them
+    with pytest.raises(RecommendError, match="nothing left"):
+        recommend(scorer, 2, seen=SEEN, items=MOVIES, k=2)
+    with pytest.warns(
+        UserWarning, match=r"1 user\(s\) had nothing left to recommend and were skipped \(e.g. 2\)"
+    ):
+        lists = top_k_for_users(scorer, [1, 2], seen=SEEN, items=MOVIES, k=2)
+    assert lists == {1: [5, 4]}
+    assert lists.attrs["skipped_users"] == [2] and lists.attrs["short_users"] == []
+    # a skipped user with a relevant item counts as 0 in the report
+    report = ranking_report(lists, {1: {5}, 2: {1}}, k=2)
+    assert (report["users"], report["users_without_list"], report["hit_rate@2"]) == (2, 1, 0.5)
+    # a user whose every score is -inf is skipped too; an unknown user still raises
+    none = FixedScores({i: -np.inf for i in range(1, 6)})
+    with pytest.warns(UserWarning, match="skipped"):
+        assert top_k_for_users(none, [1], seen=SEEN, items=MOVIES, k=2).attrs["skipped_users"] == [
+            1
+        ]
+    with pytest.raises(UnknownUserError):
+        top_k_for_users(scorer, [1, 99], seen=SEEN, items=MOVIES, k=2)
+    with pytest.raises(RecommendError, match="k=9 is larger"):
+        top_k_for_users(scorer, [1], seen=SEEN, items=MOVIES, k=9)
+
+
+# --------------------------------------------------------------------------- ids of any kind
+
+STR_MOVIES = pd.DataFrame({"movieId": ["007", "A1", "Zoë", "12"], "title": ["Bond", "A", "Z", "T"]})
+STR_SEEN = pd.DataFrame(
+    {
+        "userId": ["u1", "u1", "0042"],
+        "movieId": ["007", "12", "A1"],
+        "rating": [5.0, 2.0, 4.0],
+        "timestamp": 0,
+    }
+)
+
+
+def test_string_ids_survive_recommend_top_k_and_two_stage():
+    scorer = FixedScores({"007": 1.0, "A1": 3.0, "Zoë": 2.0, "12": 9.0})
+    top = recommend(scorer, "u1", seen=STR_SEEN, items=STR_MOVIES, k=2)
+    assert top["movieId"].tolist() == ["A1", "Zoë"] and top["title"].tolist() == ["A", "Z"]
+    assert all(type(i) is str for i in top["movieId"])
+    assert candidates_for("0042", STR_SEEN, STR_MOVIES).tolist() == ["007", "Zoë", "12"]
+    lists = top_k_for_users(scorer, ["u1", "0042"], seen=STR_SEEN, items=STR_MOVIES, k=2)
+    assert lists == {"u1": ["A1", "Zoë"], "0042": ["12", "Zoë"]}
+    two = TwoStage(
+        scorer, FixedScores({"007": 5.0, "A1": 0.0, "Zoë": 1.0, "12": 0.0}), n_candidates=2
+    )
+    assert recommend(two, "0042", seen=STR_SEEN, items=STR_MOVIES["movieId"], k=2)[
+        "movieId"
+    ].tolist() == ["Zoë", "12"]
+    assert relevant_items(STR_SEEN) == {"u1": {"007"}, "0042": {"A1"}}
+    # an int id and its string are different items; mixed kinds are never sorted
+    mixed = [7, "7", "A1", 10**30]
+    scorer = FixedScores({7: 1.0, "7": 2.0, "A1": 0.0, 10**30: 3.0})
+    top = recommend(scorer, 9, seen=SEEN, items=mixed, k=4, allow_unknown_users=True)
+    assert top["movieId"].tolist() == [10**30, "7", 7, "A1"]
+    assert candidates_for("u1", STR_SEEN, ["007", 7]).tolist() == [7]
 
 
 def test_baselines_are_scorers_and_relevance_threshold():
@@ -66,73 +215,5 @@ def test_baselines_are_scorers_and_relevance_threshold():
     assert lists[1] == [3, 4, 5]
     bias = BiasBaseline().fit(SEEN)
     assert len(recommend(bias, 1, seen=SEEN, items=MOVIES, k=3)) == 3
+    assert isinstance(lists, TopKLists) and lists.attrs == {"skipped_users": [], "short_users": []}
     assert relevant_items(SEEN) == {1: {1}, 2: {1, 2, 3, 4}}
-
-
-# --------------------------------------------------------------------------- TextModelScorer (ch.3)
-
-TEXT_MOVIES = pd.DataFrame(
-    {
-        "movieId": [1, 2, 3, 4, 5, 6],
-        "title": ["Alien", "Heat", "Toy Story", "Up", "Jaws", "Big"],
-        "year": [1979, 1995, 1995, 2009, 1975, 1988],
-        "genres": [["Horror"], ["Crime"], ["Animation"], ["Animation"], ["Thriller"], ["Comedy"]],
-    }
-)
-TEXT_RATINGS = pd.DataFrame(
-    {"userId": [7, 7, 7, 8], "movieId": [1, 2, 3, 1], "rating": [5.0, 2.0, 4.0, 3.0], "timestamp": [10, 30, 20, 5]}
-)
-
-
-def _text_scorer(model, tokenizer, **kwargs):
-    from recsys_tutorial.models import TargetScaler
-    from recsys_tutorial.recommend import TextModelScorer
-
-    return TextModelScorer(model, tokenizer, TargetScaler(3.5, 1.0), ratings=TEXT_RATINGS, movies=TEXT_MOVIES, **kwargs)
-
-
-def test_text_scorer_history_matches_make_pairs_and_new_users_fall_back(tiny_bert, tokenizer):
-    from recsys_tutorial.text import NO_HISTORY, make_pairs
-
-    scorer = _text_scorer(tiny_bert, tokenizer, max_items=2)
-    later = pd.DataFrame({"userId": [7], "movieId": [4], "timestamp": [100]})
-    expected = make_pairs(later, TEXT_RATINGS, TEXT_MOVIES, max_items=2)
-    assert scorer.history_for(7) == expected["history"].iloc[0] == "Heat 2.0; Toy Story 4.0"
-    histories, candidates = scorer.pairs_for(7, [4])
-    assert (histories[0], candidates[0]) == (expected["history"].iloc[0], expected["candidate"].iloc[0])
-    assert scorer.history_for(99) == NO_HISTORY
-
-
-def test_text_scorer_predicts_like_train_predict_in_any_batch_size(tiny_bert, tokenizer):
-    from recsys_tutorial.datasets import RatingTextDataset, make_loader
-    from recsys_tutorial.models import TargetScaler
-    from recsys_tutorial.text import make_pairs
-    from recsys_tutorial.train import predict
-
-    items = [6, 4, 5, 3]
-    targets = pd.DataFrame({"userId": 7, "movieId": items, "timestamp": 100})
-    pairs = make_pairs(targets, TEXT_RATINGS, TEXT_MOVIES, max_items=6)
-    loader = make_loader(RatingTextDataset.from_pairs(pairs, tokenizer, max_length=48), 3, shuffle=False)
-    reference = predict(tiny_bert, loader, TargetScaler(3.5, 1.0))
-    for batch_size in (1, 3, 128):
-        scores = _text_scorer(tiny_bert, tokenizer, max_length=48, batch_size=batch_size).score_items(7, items)
-        assert scores.shape == (4,) and scores.dtype == np.float64
-        np.testing.assert_allclose(scores, reference, atol=1e-5)
-    assert ((scores >= 0.5) & (scores <= 5.0)).all()
-    assert _text_scorer(tiny_bert, tokenizer).score_items(7, []).shape == (0,)
-
-
-def test_text_scorer_in_recommend_and_two_stage(tiny_bert, tokenizer):
-    from recsys_tutorial.errors import UnknownItemError
-
-    scorer = _text_scorer(tiny_bert, tokenizer)
-    top = recommend(scorer, 7, seen=TEXT_RATINGS, items=TEXT_MOVIES, k=3)
-    assert len(top) == 3 and not set(top["movieId"]) & {1, 2, 3}
-    assert top["score"].is_monotonic_decreasing
-    retriever = FixedScores({i: float(-i) for i in range(1, 7)})  # retrieves 4 and 5 of 4, 5, 6
-    two = recommend(TwoStage(retriever, scorer, n_candidates=2), 7, seen=TEXT_RATINGS, items=TEXT_MOVIES, k=2)
-    assert set(two["movieId"]) == {4, 5}
-    with pytest.raises(UnknownItemError, match="not in the catalogue"):
-        scorer.score_items(7, [1, 42])
-    with pytest.raises(RecommendError, match="batch_size"):
-        _text_scorer(tiny_bert, tokenizer, batch_size=0)

@@ -38,3 +38,33 @@ def test_record_round_trips_through_a_notebook_file(tmp_path, capsys):
     assert values["test_rmse"] == 0.875
     assert values["label"] == "MiniLM"
     assert report.RECORDED["test_rmse"] == 0.875
+
+
+def test_padded_pads_cells_and_formats_small_learning_rates():
+    pytest.importorskip("jinja2", reason="pandas' Styler needs jinja2")
+    import pandas as pd
+
+    frame = pd.DataFrame({"lr": [1e-5, 1e-2], "val_rmse": [0.8134, None]})
+    html = report.padded(frame, {"lr": "{:.0e}", "val_rmse": "{:.3f}"}).to_html()
+    assert "padding: 0 0.6em;" in html and "td" in html
+    assert ">1e-05<" in html and ">1e-02<" in html  # not rounded to 0.0
+    assert ">0.813<" in html and ">–<" in html  # the missing value shown as na_rep
+
+
+def test_padded_keeps_an_existing_stylers_formats():
+    pytest.importorskip("jinja2", reason="pandas' Styler needs jinja2")
+    import pandas as pd
+
+    styler = pd.DataFrame({"x": [0.81341, 0.86301]}).style.format("{:.4f}")
+    html = report.padded(styler).to_html()
+    assert ">0.8134<" in html and ">0.8630<" in html
+    assert "padding: 0 0.6em;" in html
+
+
+def test_padded_refuses_a_series():
+    import pandas as pd
+
+    from recsys_tutorial.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"to_frame\(\)"):
+        report.padded(pd.Series([1.0, 2.0]))

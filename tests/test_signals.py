@@ -7,6 +7,7 @@ from scipy.stats import spearmanr
 
 from recsys_tutorial.data import make_synthetic
 from recsys_tutorial.errors import ConfigError, SchemaError
+from recsys_tutorial.schema import with_scale
 from recsys_tutorial.signals import (
     LOG_COLUMNS,
     click_probability,
@@ -14,6 +15,7 @@ from recsys_tutorial.signals import (
     like_probability,
     simulate_clicks,
     simulate_viewing_log,
+    to_stars,
     watch_mean,
 )
 
@@ -114,3 +116,54 @@ def test_works_on_synthetic_data():
     data = make_synthetic(30, 40, seed=0)
     log = simulate_viewing_log(data.ratings, seed=0)
     assert len(log) >= len(data.ratings)
+
+
+# --------------------------------------------------------------------------- any scale, any ids
+
+
+def test_to_stars_maps_any_scale_onto_half_to_five():
+    np.testing.assert_allclose(to_stars([1, 5.5, 10], (1, 10)), [0.5, 2.75, 5.0])
+    np.testing.assert_array_equal(to_stars([0.5, 3.5, 5.0]), [0.5, 3.5, 5.0])
+    with pytest.raises(ConfigError):
+        to_stars(3, (5, 1))
+
+
+def test_a_1_to_10_scale_simulates_like_the_same_stars(ratings):
+    ten = with_scale(ratings.assign(rating=1 + (ratings["rating"] - 0.5) * 2), (1, 10))
+    log10 = simulate_viewing_log(ten, seed=2)
+    log5 = simulate_viewing_log(ratings, seed=2)
+    signals = ["watch_fraction", "completed", "liked", "exposure"]
+    pd.testing.assert_frame_equal(log10[signals], log5[signals])
+    assert log10["rating"].max() == 10.0 and log10.attrs["rating_scale"] == (1.0, 10.0)
+    clicks10, clicks5 = simulate_clicks(ten, seed=1), simulate_clicks(ratings, seed=1)
+    np.testing.assert_allclose(clicks10["p_click"], clicks5["p_click"])
+
+
+def test_viewing_log_keeps_ids_of_any_kind(ratings):
+    odd = {1: "A1", 2: "007", 3: 7, 4: 2**70, 5: "Zoë"}
+    mixed = ratings[ratings["userId"] <= 5].assign(
+        userId=lambda f: pd.Series([odd[u] for u in f["userId"]], index=f.index, dtype=object)
+    )
+    log = simulate_viewing_log(mixed, seed=0)
+    assert set(map(repr, log["userId"])) == set(map(repr, odd.values()))
+    # rows grouped by user in order of appearance (mixed kinds are never sorted), time within
+    assert list(pd.unique(log["userId"])) == list(odd.values())
+    by_user = log.groupby(log["userId"].map(repr))
+    assert all(g["timestamp"].is_monotonic_increasing for _, g in by_user)
+
+
+def test_numpy_scalars_and_implicit_frames(ratings):
+    pd.testing.assert_frame_equal(
+        simulate_viewing_log(ratings, seed=np.int64(4), exposure_rate=np.float64(0.5)),
+        simulate_viewing_log(ratings, seed=4, exposure_rate=0.5),
+    )
+    with pytest.raises(ConfigError, match="interrupt_prob"):
+        simulate_viewing_log(ratings, interrupt_prob="0.1")
+    with pytest.raises(ConfigError, match="seed"):
+        simulate_clicks(ratings, seed=1.5)
+    events = ratings.drop(columns="rating")
+    events.attrs["implicit_feedback"] = True
+    with pytest.raises(SchemaError, match="needs ratings"):
+        simulate_viewing_log(events)
+    with pytest.raises(SchemaError, match="needs ratings"):
+        simulate_clicks(events)

@@ -17,6 +17,7 @@ from recsys_tutorial.errors import SchemaError, SplitError
 from recsys_tutorial.splits import (
     cold_start_items_split,
     cold_start_users_split,
+    global_temporal_split,
     kfold_splits,
     leakage_report,
     random_split,
@@ -339,7 +340,8 @@ def test_kfold_rejects_bad_k_at_call_time(k):
 def test_kfold_rejects_more_folds_than_ratings_and_bad_how():
     with pytest.raises(SplitError, match="k=11 folds need at least 11 ratings"):
         kfold_splits(_small_frame(10), 11)
-    with pytest.raises(SplitError, match="how must be 'random', 'temporal' or 'cold-items'"):
+    expected = "how must be 'random', 'temporal', 'global-temporal' or 'cold-items'"
+    with pytest.raises(SplitError, match=expected):
         train_val_split(_small_frame(), how="future")
 
 
@@ -390,7 +392,10 @@ def movielens() -> pd.DataFrame:
     folder = _movielens_dir()
     if folder is None:
         pytest.skip("ml-latest-small.zip not found (set RECSYS_TUTORIAL_DATA to its folder)")
-    from recsys_tutorial.data import load_movielens
+    try:
+        from recsys_tutorial.movielens import load_movielens
+    except ImportError:  # before the loader moved out of data.py
+        from recsys_tutorial.data import load_movielens
 
     return load_movielens(path=folder, download=False).ratings
 
@@ -428,3 +433,197 @@ def test_movielens_cold_users_and_kfold(movielens):
     for _, fold in kfold_splits(movielens, k=5):
         seen[index.get_indexer(pd.MultiIndex.from_frame(fold[KEY]))] += 1
     assert (seen == 1).all()
+
+
+# --------------------------------------------------------------------------- S4: one cut-off time
+
+
+def test_global_temporal_split_hand_checked_and_tie_rule():
+    # times 1..8 with a tie at 7: ideal test count round(0.25 * 9) = 2 -> ideal cut at position
+    # 7 (the 2nd of the tied 7s). Allowed cuts fall before a new time: positions 6 (before the
+    # 7s) or 8 (before 9); both are one away: the draw goes to train (cut 8), test = {t=9}.
+    ratings = pd.DataFrame(
+        {USER_COL: [1, 2, 3, 1, 2, 3, 1, 2, 3], ITEM_COL: [1, 1, 1, 2, 2, 2, 3, 3, 3],
+         TIME_COL: [9, 7, 1, 2, 3, 4, 5, 6, 7]}
+    )
+    train, test = global_temporal_split(ratings, test_size=0.25)
+    assert test[TIME_COL].tolist() == [9]
+    assert sorted(train[TIME_COL]) == [1, 2, 3, 4, 5, 6, 7, 7]
+    # 0.4 of 9 -> 4 (ideal cut 5): allowed cuts 5 (before t=6) exactly: test = {6, 7, 7, 9}
+    train, test = global_temporal_split(ratings, test_size=0.4)
+    assert sorted(test[TIME_COL]) == [6, 7, 7, 9] and train[TIME_COL].max() == 5
+    assert_partition(ratings, train, test)
+    with pytest.raises(SplitError, match="share one 'timestamp'"):
+        global_temporal_split(ratings.assign(**{TIME_COL: 3}))
+    with pytest.raises(SplitError, match="between 0 and 1"):
+        global_temporal_split(ratings, test_size=1.0)
+
+
+@PROPERTY
+@given(ratings_frames(), fractions)
+def test_global_temporal_split_everything_in_test_is_later(ratings, frac):
+    if ratings[TIME_COL].nunique() < 2:
+        with pytest.raises(SplitError):
+            global_temporal_split(ratings, test_size=frac)
+        return
+    train, test = global_temporal_split(ratings, test_size=frac)
+    assert_partition(ratings, train, test)
+    assert train[TIME_COL].max() < test[TIME_COL].min()
+    report = leakage_report(train, test)
+    assert report["later_item_ratings"] == 0 and report["not_after_train"] == 0
+
+
+# events whose per-user temporal split leaks item futures, hand-counted below
+LEAKY = pd.DataFrame(
+    [
+        ("A", "i1", 1), ("A", "i2", 2), ("A", "i3", 3), ("A", "i4", 4),
+        ("B", "i1", 10), ("B", "i2", 11), ("B", "i3", 12), ("B", "i5", 13),
+        ("C", "i4", 5), ("C", "i5", 6),
+        ("E", "i9", 1), ("E", "i2", 2),
+        ("G", "i8", 30), ("G", "i10", 31),
+        ("H", "i11", 8), ("H", "i8", 30),
+    ],
+    columns=[USER_COL, ITEM_COL, TIME_COL],
+)
+
+
+def test_later_item_ratings_per_user_temporal_vs_global():
+    train, test = temporal_split(LEAKY, test_size=0.25)
+    assert sorted(zip(test[USER_COL], test[ITEM_COL], strict=True)) == [
+        ("A", "i4"), ("B", "i5"), ("C", "i5"), ("E", "i2"), ("G", "i10"), ("H", "i8"),
+    ]
+    # (A, i4, t=4): C rated i4 at 5 in train -> leak. (E, i2, t=2): A's i2 at 2 is a tie (not
+    # after), B's i2 at 11 is after -> leak. (H, i8, t=30): G's i8 at 30 is only a tie -> none.
+    # (B, i5), (C, i5): i5 is in no training rating. (G, i10): unseen item.
+    assert leakage_report(train, test)["later_item_ratings"] == 2
+    train, test = global_temporal_split(LEAKY, test_size=0.25)
+    assert leakage_report(train, test)["later_item_ratings"] == 0  # S4: nothing after any test row
+
+
+# --------------------------------------------------------------------------- attrs, implicit, ids
+
+EVERY_SPLIT = {
+    "random": lambda r: random_split(r, 0.3, seed=1),
+    "temporal": lambda r: temporal_split(r, 0.3),
+    "global_temporal": lambda r: global_temporal_split(r, test_size=0.3),
+    "cold_items": lambda r: cold_start_items_split(r, 0.3, seed=1),
+    "cold_users": lambda r: cold_start_users_split(r, 0.3, seed=1),
+    "val_random": lambda r: train_val_split(r, 0.3, seed=1),
+    "val_temporal": lambda r: train_val_split(r, 0.3, how="temporal"),
+    "val_global": lambda r: train_val_split(r, 0.3, how="global-temporal"),
+    "val_cold_items": lambda r: train_val_split(r, 0.3, how="cold-items"),
+    "kfold_first": lambda r: next(iter(kfold_splits(r, 3, seed=1))),
+    "kfold_last": lambda r: list(kfold_splits(r, 3, seed=1))[-1],
+}
+
+
+def _events(n: int = 24, *, ratings: bool = True) -> pd.DataFrame:
+    frame = _small_frame(n)
+    if not ratings:
+        frame = frame.drop(columns=RATING_COL)
+        frame.attrs["implicit_feedback"] = True
+    frame.attrs["rating_scale"] = (1.0, 10.0)
+    frame.attrs["source"] = {"name": "mine"}
+    return frame
+
+
+@pytest.mark.parametrize("split", list(EVERY_SPLIT.values()), ids=list(EVERY_SPLIT))
+def test_every_split_keeps_attrs_on_both_sides(split):
+    frame = _events()
+    train, test = split(frame)
+    for side in (train, test):
+        assert side.attrs == frame.attrs
+    train.attrs["source"]["name"] = "changed"  # each side has its own copy
+    assert frame.attrs["source"]["name"] == "mine" and test.attrs["source"]["name"] == "mine"
+
+
+@pytest.mark.parametrize("split", list(EVERY_SPLIT.values()), ids=list(EVERY_SPLIT))
+def test_every_split_works_on_implicit_feedback(split):
+    events = _events(ratings=False)
+    train, test = split(events)
+    assert_partition(events, train, test)
+    assert test.attrs["implicit_feedback"] is True and RATING_COL not in test.columns
+    report = leakage_report(train, test)
+    assert report["shared_pairs"] == 0 and report["later_item_ratings"] is not None
+
+
+def test_repeated_implicit_events_are_named_with_a_fix():
+    events = _events(ratings=False)
+    events = pd.concat([events, events.iloc[[2]]], ignore_index=True)
+    with pytest.raises(SplitError, match=r"drop_duplicates\(\['userId', 'movieId'\]"):
+        random_split(events)
+
+
+MIXED = ["A1", 1, "1", "007", 7, 2**70, "Zoë", "ид"]
+
+
+@pytest.mark.parametrize("split", list(EVERY_SPLIT.values()), ids=list(EVERY_SPLIT))
+def test_every_split_keeps_ids_of_any_kind(split):
+    n = 4 * len(MIXED)
+    users = [MIXED[k % len(MIXED)] for k in range(n)]
+    items = [MIXED[(k // len(MIXED) + k) % len(MIXED)] for k in range(n)]  # unique pairs
+    frame = pd.DataFrame(
+        {USER_COL: pd.Series(users, dtype=object), ITEM_COL: pd.Series(items, dtype=object),
+         TIME_COL: np.arange(n)}
+    )
+    train, test = split(frame)
+    assert_partition(frame, train, test)
+    def typed(f):
+        return {(type(u), u, type(i), i) for u, i in zip(f[USER_COL], f[ITEM_COL], strict=True)}
+
+    assert typed(train) | typed(test) == typed(frame)
+    report = leakage_report(train, test)
+    assert report["shared_pairs"] == 0
+
+
+def test_numpy_scalars_give_the_same_splits():
+    frame = _events()
+    f64, i64 = np.float64, np.int64
+    for plain, numpy in [
+        (random_split(frame, 0.25, 3), random_split(frame, f64(0.25), i64(3))),
+        (temporal_split(frame, 0.25), temporal_split(frame, np.float32(0.25))),
+        (cold_start_users_split(frame, 0.5, 2), cold_start_users_split(frame, f64(0.5), i64(2))),
+        (train_val_split(frame, 0.25, 4), train_val_split(frame, f64(0.25), np.uint8(4))),
+        (global_temporal_split(frame, test_size=0.25), global_temporal_split(frame, test_size=f64(1 / 4))),
+        (next(iter(kfold_splits(frame, 3, 5))), next(iter(kfold_splits(frame, i64(3), i64(5))))),
+    ]:
+        pd.testing.assert_frame_equal(plain[1], numpy[1])
+    with pytest.raises(SplitError, match="seed"):
+        random_split(frame, 0.2, seed="1")
+
+
+@pytest.mark.parametrize(
+    ("call", "old", "new"),
+    [
+        (temporal_split, {"test_frac": 0.3}, {"test_size": 0.3}),
+        (cold_start_items_split, {"frac": 0.3}, {"test_size": 0.3}),
+        (cold_start_users_split, {"frac": 0.3}, {"test_size": 0.3}),
+        (train_val_split, {"val_size": 0.3}, {"test_size": 0.3}),
+    ],
+)
+def test_old_share_names_still_work_with_a_deprecation_warning(call, old, new):
+    frame = _events()
+    with pytest.warns(DeprecationWarning, match="test_size"):
+        before = call(frame, **old)
+    pd.testing.assert_frame_equal(before[1], call(frame, **new)[1])
+    with pytest.raises(SplitError, match="once"):
+        call(frame, test_size=0.4, **old)
+
+
+def test_datetime_timestamps_split_like_numbers():
+    frame = _events()
+    dated = frame.assign(**{TIME_COL: pd.to_datetime(frame[TIME_COL], unit="D", utc=True)})
+    splits = (lambda r: temporal_split(r, 0.25), lambda r: global_temporal_split(r, test_size=0.25))
+    for split in splits:
+        pd.testing.assert_frame_equal(split(dated)[1][KEY], split(frame)[1][KEY])
+    assert leakage_report(*temporal_split(dated))["not_after_train"] == 0
+
+
+def test_movielens_global_temporal_split_has_no_item_future_leakage(movielens):
+    train, test = global_temporal_split(movielens)
+    assert len(test) == 20_167  # 20% rounded to the nearest cut between two timestamps
+    assert train[TIME_COL].max() < test[TIME_COL].min()
+    assert leakage_report(train, test)["later_item_ratings"] == 0
+    assert test.attrs == train.attrs == movielens.attrs
+    # the per-user temporal split (S2) lets training see later ratings of most test items
+    assert leakage_report(*temporal_split(movielens))["later_item_ratings"] == 16_414

@@ -5,14 +5,17 @@ import pandas as pd
 import pytest
 
 from recsys_tutorial.data import make_synthetic
-from recsys_tutorial.errors import SchemaError, UnknownItemError
+from recsys_tutorial.errors import ConfigError, SchemaError, UnknownItemError
 from recsys_tutorial.text import (
     NO_HISTORY,
     build_histories,
+    history_positions,
     history_text,
     item_text,
     item_texts,
+    item_titles,
     make_pairs,
+    top_tags,
 )
 
 
@@ -126,3 +129,116 @@ def test_make_pairs_unknown_target_item():
     targets = _frame([(0, 999, 4.0, 10**10)])
     with pytest.raises(UnknownItemError, match="not in the catalogue"):
         make_pairs(targets, data.ratings, data.movies)
+
+
+# --------------------------------------------------------------------------- any ids, implicit data
+
+ODD_MOVIES = pd.DataFrame(
+    {
+        "movieId": pd.Series(["007", 7, "tt0114709", 2**70, "Amélie"], dtype=object),
+        "title": ["GoldenEye", "Seven", "Toy Story", "Huge", "Amélie"],
+        "genres": [["Action"], ["Crime"], ["Animation"], [], ["Romance"]],
+    }
+)
+
+
+def _odd_ratings():
+    rows = [
+        ("A1", "007", 4.0, 1),
+        ("A1", 7, 2.0, 2),
+        ("A1", "tt0114709", 5.0, 3),
+        ("007", 7, 3.0, 1),  # a user whose id looks like an item id: no confusion
+        (7, 2**70, 1.0, 5),
+        ("Zoë", "Amélie", 4.5, 9),
+    ]
+    frame = pd.DataFrame(rows, columns=["userId", "movieId", "rating", "timestamp"])
+    return frame.astype({"userId": object, "movieId": object})
+
+
+def test_make_pairs_with_string_user_ids_keeps_ids():
+    ratings = _odd_ratings()
+    pairs = make_pairs(ratings, ratings, ODD_MOVIES, max_items=2)
+    assert pairs["userId"].tolist() == ["A1", "A1", "A1", "007", 7, "Zoë"]
+    assert pairs["movieId"].tolist() == ["007", 7, "tt0114709", 7, 2**70, "Amélie"]
+    assert [type(u) for u in pairs["userId"]] == [str, str, str, str, int, str]
+    assert pairs["history"].tolist() == [
+        NO_HISTORY, "GoldenEye 4.0", "Seven 2.0; GoldenEye 4.0", NO_HISTORY, NO_HISTORY, NO_HISTORY
+    ]
+    assert pairs["candidate"].tolist()[:2] == ["GoldenEye | Action", "Seven | Crime"]
+
+
+def test_item_texts_and_titles_keep_ids_exactly():
+    texts = item_texts(ODD_MOVIES)
+    assert list(texts) == ["007", 7, "tt0114709", 2**70, "Amélie"]
+    assert texts["007"] == "GoldenEye | Action" and texts[7] == "Seven | Crime"
+    assert "7" not in texts and 2**70 in texts
+    assert item_titles(ODD_MOVIES)["Amélie"] == "Amélie"
+
+
+def test_top_tags_with_mixed_item_ids():
+    tags = pd.DataFrame(
+        {"movieId": pd.Series(["007", 7, "007", 7, 7], dtype=object),
+         "tag": ["Bond", "dark", "bond", "Noir", "dark"]}
+    )
+    assert top_tags(tags, 1) == {"007": ["bond"], 7: ["dark"]}
+    texts = item_texts(ODD_MOVIES, tags, max_tags=np.int64(2))
+    assert texts[7] == "Seven | Crime | tags: dark, noir"
+
+
+def test_unknown_ids_are_named_with_their_repr():
+    ratings = _odd_ratings()
+    with pytest.raises(UnknownItemError, match=r"'7'"):
+        make_pairs(_frame([("A1", "7", 4.0, 9)]), ratings, ODD_MOVIES)
+    with pytest.raises(UnknownItemError, match=r"no title, e.g. 'Amélie'"):
+        build_histories(_frame([("Zoë", "007", 4.0, 10)]), ratings, {"007": "x"})
+
+
+def test_histories_on_implicit_feedback_show_titles_only():
+    events = _odd_ratings().drop(columns="rating")
+    events.attrs["implicit_feedback"] = True
+    hist = build_histories(events, events, item_titles(ODD_MOVIES), max_items=3)
+    assert hist[:3] == [NO_HISTORY, "GoldenEye", "Seven; GoldenEye"]
+    pairs = make_pairs(events, events, ODD_MOVIES)
+    assert pairs["rating"].isna().all() and pairs["history"].tolist()[2] == "Seven; GoldenEye"
+    assert history_text([("Heat", None), ("Alien", 3.5)]) == "Heat; Alien 3.5"
+
+
+def test_history_positions_match_users_exactly_and_accept_datetimes():
+    context = pd.DataFrame(
+        {"userId": pd.Series([1, "1", 1], dtype=object),
+         "timestamp": pd.to_datetime(["2020-01-01", "2020-01-02", "2020-01-03"])}
+    )
+    targets = pd.DataFrame(
+        {"userId": pd.Series([1, "1"], dtype=object),
+         "timestamp": pd.to_datetime(["2020-02-01", "2020-02-01"])}
+    )
+    order, stop, count = history_positions(targets, context, max_items=np.int64(5))
+    assert count.tolist() == [2, 1]  # user 1 has two earlier ratings, user "1" one
+    assert sorted(order[stop[0] - count[0] : stop[0]].tolist()) == [0, 2]
+    assert order[stop[1] - 1] == 1
+
+
+@pytest.mark.parametrize("bad", [-1, 2.5, "3", True])
+def test_bad_max_items_is_a_config_error(bad):
+    with pytest.raises(ConfigError, match="max_items"):
+        history_text([("Heat", 4.0)], max_items=bad)
+
+
+def test_string_ids_pass_the_whole_pipeline():
+    """The issue's example: "A1"-style ids through random_split, BiasBaseline and make_pairs."""
+    from recsys_tutorial.baselines import BiasBaseline
+    from recsys_tutorial.splits import random_split
+
+    data = make_synthetic(n_users=12, n_items=15, seed=2, ratings_per_user=6)
+    ratings = data.ratings.assign(
+        userId=[f"A{u}" for u in data.ratings.userId],
+        movieId=[f"0{i}" for i in data.ratings.movieId],
+    )
+    movies = data.movies.assign(movieId=[f"0{i}" for i in data.movies.movieId])
+    train, test = random_split(ratings, test_size=np.float64(0.25), seed=np.int64(0))
+    assert BiasBaseline().fit(train).predict(test).shape == (len(test),)
+    pairs = make_pairs(test, train, movies, max_items=3)
+    assert pairs["userId"].tolist() == test["userId"].tolist()
+    assert pairs["movieId"].tolist() == test["movieId"].tolist()  # "07" keeps its leading zero
+    assert pairs["movieId"].str.startswith("0").all()
+    assert (pairs["history"] != NO_HISTORY).any()
