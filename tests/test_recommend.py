@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from recsys_tutorial.baselines import BiasBaseline, Popularity
 from recsys_tutorial.errors import RecommendError, SchemaError, UnknownUserError
@@ -217,3 +219,67 @@ def test_baselines_are_scorers_and_relevance_threshold():
     assert len(recommend(bias, 1, seen=SEEN, items=MOVIES, k=3)) == 3
     assert isinstance(lists, TopKLists) and lists.attrs == {"skipped_users": [], "short_users": []}
     assert relevant_items(SEEN) == {1: {1}, 2: {1, 2, 3, 4}}
+
+
+# --------------------------------------------------------------------------- ids end to end
+
+ANY_ID = st.one_of(
+    st.integers(-(2**63), 2**63 - 1),
+    st.integers(2**63, 2**80),  # larger than int64: kept as Python ints
+    st.from_regex(r"0[0-9]{1,5}", fullmatch=True),  # leading zeros
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=6),
+)
+
+
+def _plain(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _kinds(values) -> set:
+    return {(type(_plain(v)), _plain(v)) for v in values}
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_ids_scales_and_dates_come_out_of_the_recommendation_unchanged(data):
+    """Whatever ids, scale and dates go into from_frames come out of a top-K list unchanged."""
+    from recsys_tutorial.data import from_frames
+    from recsys_tutorial.splits import temporal_split
+
+    users = data.draw(st.lists(ANY_ID, min_size=2, max_size=5, unique=True))
+    items = data.draw(st.lists(ANY_ID, min_size=4, max_size=7, unique=True))
+    low = data.draw(st.sampled_from([-5, 0, 1]))
+    high = low + data.draw(st.sampled_from([4, 9]))
+    zone = data.draw(st.sampled_from(["UTC", "Europe/Paris", "Asia/Tokyo"]))
+    rows = []
+    for u in users:
+        chosen = data.draw(
+            st.lists(st.sampled_from(items), min_size=3, max_size=len(items), unique=True)
+        )
+        for item in chosen:
+            rows.append((u, item, data.draw(st.integers(low, high))))
+    start = pd.Timestamp("2021-03-28 00:30", tz=zone)
+    when = [start + pd.Timedelta(hours=h) for h in range(len(rows))]
+    ratings = pd.DataFrame({
+        "who": pd.Series([r[0] for r in rows], dtype=object),
+        "what": pd.Series([r[1] for r in rows], dtype=object),
+        "score": [r[2] for r in rows],
+        "when": pd.Series(when),
+    })
+    catalogue = pd.DataFrame({"what": pd.Series(items, dtype=object), "name": "a title"})
+    loaded = from_frames(ratings, catalogue, user_col="who", item_col="what", rating_col="score",
+                         timestamp_col="when", title_col="name", scale=(low, high))
+    expected_seconds = [int(t.timestamp()) for t in when]
+    assert loaded.ratings["timestamp"].tolist() == expected_seconds
+    train, test = temporal_split(loaded.ratings, test_size=0.3)
+    model = BiasBaseline().fit(train)
+    predicted = model.predict(test)
+    assert ((predicted >= low) & (predicted <= high)).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # short lists are expected on tiny data
+        lists = top_k_for_users(model, list(pd.unique(train["userId"])), seen=train,
+                                items=loaded.items, k=2)
+    assert _kinds(lists) <= _kinds(users)
+    assert _kinds(i for top in lists.values() for i in top) <= _kinds(items)
+    for user, top in lists.items():
+        assert not _kinds(top) & _kinds(train.loc[train["userId"] == user, "movieId"])
