@@ -47,7 +47,7 @@ from .schema import (  # noqa: F401  (re-exported for older callers)
     id_repr,
     with_scale,
 )
-from .textfiles import layout_hint, read_delimited, unknown_arguments_error
+from .textfiles import layout_hint, read_delimited, separator_hint, unknown_arguments_error
 
 __all__ = [
     "USER_COL", "ITEM_COL", "RATING_COL", "TIME_COL", "TITLE_COL", "YEAR_COL", "GENRES_COL",
@@ -308,12 +308,21 @@ def read_ratings_csv(
         raise DataFileError(f"{p}: is a folder, not a CSV file")
     if p.stat().st_size == 0:
         raise DataFileError(f"{p}: the file is empty")
+    if names is not None and (isinstance(names, str) or not all(isinstance(n, str) for n in names)):
+        raise ConfigError(
+            f"read_ratings_csv: names must be a list of column names such as "
+            f"['userId', 'movieId', 'rating', 'timestamp'], got {names!r}"
+        )
     numeric = [c for c in (rating_col, timestamp_col) if c is not None]
     frame = read_delimited(
         p, sep=sep, names=names, encoding=encoding, header=header, text_columns=[user_col, item_col]
     )
     wanted = [user_col, item_col, *numeric]
     _require_columns(frame, wanted, str(p), layout_hint(frame, sep=sep, wanted=wanted))
+    wrong_sep = separator_hint(frame.iloc[:, 0], sep=sep) if frame.shape[1] > 1 else ""
+    rest = frame.iloc[:, 1:]
+    if wrong_sep and (rest.isna() | rest.astype(str).eq("")).all().all():  # all in one column
+        raise SchemaError(f"{p}: every line was read into the first column.{wrong_sep}")
     for col in (user_col, item_col):
         frame[col] = ids_from_text(frame[col])
     return validate_ratings(

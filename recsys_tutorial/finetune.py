@@ -30,9 +30,9 @@ import pandas as pd
 from .adapters import PEFT_METHODS, apply_peft
 from .config import Profile, get_device, get_profile, seed_everything
 from .datasets import RatingTextDataset, make_loader
-from .errors import ConfigError, DataError
+from .errors import ConfigError, DataError, SchemaError
 from .models import TargetScaler, canonical_freeze_strategy, freeze, load_regressor
-from .schema import RATING_COL, rating_scale, require_ratings
+from .schema import IMPLICIT_ATTR, RATING_COL, rating_scale, require_ratings
 from .train_config import FineTuneResult, TrainConfig, as_float, as_int
 
 #: Dropout used by :func:`finetune_rating_model` unless told otherwise. Off: for a regression head
@@ -57,6 +57,13 @@ def training_ratings(train_pairs: pd.DataFrame, loss: str = "mse") -> np.ndarray
     with ``loss="bce"``.
     """
     require_ratings(train_pairs, what="finetune_rating_model (train_pairs)")
+    if train_pairs.attrs.get(IMPLICIT_ATTR):
+        raise SchemaError(
+            "finetune_rating_model (train_pairs): these pairs come from implicit feedback "
+            "(clicks, plays, purchases), so there is no rating to predict. Fine-tune on rated "
+            "pairs, or turn events into 0/1 labels (a click and a shown-but-not-clicked item) "
+            "and train with TrainConfig(loss='bce') as chapter 6.3 does"
+        )
     ratings = train_pairs[RATING_COL].to_numpy(np.float64)
     if len(ratings) == 0 or np.isnan(ratings).any():
         raise DataError("train_pairs must hold at least one rated pair and no missing ratings")

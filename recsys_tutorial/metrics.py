@@ -15,6 +15,7 @@ would push recall and NDCG above 1).
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -300,6 +301,15 @@ def ranking_report(
         raise EvaluationError(
             "no user has a relevant item in the test set (relevant is empty for every user "
             "evaluated); nothing to evaluate: check the relevance threshold or the split"
+        )
+    if len(recommendations) and not table["has_list"].any():
+        warnings.warn(
+            f"ranking_report: none of the {len(recommendations)} lists belongs to a user with a "
+            f"relevant item (list keys e.g. {[id_repr(u) for u in list(recommendations)[:3]]}, "
+            f"relevant keys e.g. {[id_repr(u) for u in list(relevant)[:3]]}); every user scores "
+            "0. Check that both use the same ids of the same kind ('1' is not 1)",
+            UserWarning,
+            stacklevel=2,
         )
     metric_cols = [c for c in table.columns if c != "has_list"]
     report = {col: float(table[col].mean()) for col in metric_cols}

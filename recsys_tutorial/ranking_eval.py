@@ -164,7 +164,7 @@ def recommend_lists(
     k, batch_size = positive_int(k, "k"), positive_int(batch_size, "batch_size")
     catalogue, _ = catalogue_ids(items, item_col=item_col)
     if k > catalogue.size:
-        raise RecommendError(f"k={k} is larger than the catalogue ({catalogue.size} items)")
+        raise RecommendError(f"k={k} is larger than the catalogue ({catalogue.size} item(s))")
     users = _unique(users)
     if user_col not in seen.columns:
         raise SchemaError(f"seen: missing column {user_col!r}; found {list(seen.columns)}")

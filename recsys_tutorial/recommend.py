@@ -58,7 +58,7 @@ def _request(k: object, items, item_col: str) -> tuple[int, np.ndarray, np.ndarr
     catalogue, titles = catalogue_ids(items, item_col=item_col)
     if k > catalogue.size:
         raise RecommendError(
-            f"k={k} is larger than the catalogue ({catalogue.size} items); "
+            f"k={k} is larger than the catalogue ({catalogue.size} item(s)); "
             f"ask for at most {catalogue.size}"
         )
     return k, catalogue, titles

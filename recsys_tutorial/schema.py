@@ -133,8 +133,8 @@ def require_ratings(frame: pd.DataFrame, *, rating_col: str = RATING_COL, what: 
             f"(found {list(frame.columns)})"
             + ("; it holds implicit feedback (clicks, plays, purchases), which has no ratings"
                if implicit else "")
-            + ": rank implicit feedback with a ranking model such as Popularity, or pass "
-            "rating_col= if your ratings are in another column"
+            + ": rank implicit feedback with a ranking model such as Popularity, or, if your "
+            "ratings are in another column, name it when you load the data (rating_col=)"
         )
 
 

@@ -31,6 +31,7 @@ from .errors import ConfigError, SchemaError, UnknownItemError
 from .leakage import time_values
 from .schema import (
     GENRES_COL,
+    IMPLICIT_ATTR,
     ITEM_COL,
     RATING_COL,
     SCALE_ATTR,
@@ -356,6 +357,7 @@ def make_pairs(
             RATING_COL: ratings,
         }
     )
-    if targets.attrs.get(SCALE_ATTR) is not None:  # the rating scale travels to the scaler
-        pairs.attrs[SCALE_ATTR] = targets.attrs[SCALE_ATTR]
+    for key in (SCALE_ATTR, IMPLICIT_ATTR):  # the scale travels to the scaler; the kind too
+        if targets.attrs.get(key) is not None:
+            pairs.attrs[key] = targets.attrs[key]
     return pairs

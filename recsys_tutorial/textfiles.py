@@ -74,6 +74,13 @@ def read_delimited(
         ) from exc
 
 
+def separator_hint(cells: pd.Series, *, sep: str) -> str:
+    """A hint naming the separator that the text ``cells`` hold, if not ``sep`` ('' if none)."""
+    text = " ".join(str(c) for c in cells.head(20).tolist())
+    found = next((s for s in ("::", "\t", ";", "|", ",") if s != sep and s in text), None)
+    return f" The file looks separated by {found!r}; pass sep={found!r}." if found else ""
+
+
 def layout_hint(frame: pd.DataFrame, *, sep: str, wanted: list) -> str:
     """Why the ``wanted`` columns may be missing from ``frame`` ('' when no reason shows):
     a single column whose name holds another separator, or a header row that looks like data.

@@ -749,3 +749,14 @@ def test_make_synthetic_shapes(n_users, n_items, seed):
     assert data.truth.shape == (n_users, n_items)
     assert len(data.ratings) == n_users * min(5, n_items)
     assert data.ratings[RATING_COL].between(0.5, 5.0).all()
+
+
+def test_names_must_be_a_list_and_a_missed_separator_is_named(tmp_path):
+    path = tmp_path / "ratings.dat"
+    path.write_text("1::10::4::978300760\n2::20::5::978302109\n")
+    with pytest.raises(ConfigError, match="names must be a list of column names"):
+        read_ratings_csv(path, sep="::", names="userId,movieId,rating,timestamp")
+    names = ["userId", "movieId", "rating", "timestamp"]
+    with pytest.raises(SchemaError, match=r"every line was read into the first column.*sep='::'"):
+        read_ratings_csv(path, names=names)  # the separator is missing, the names are right
+    assert read_ratings_csv(path, sep="::", names=names)["movieId"].tolist() == [10, 20]

@@ -223,3 +223,14 @@ def test_sizes_come_from_one_place():
     assert run_sizes(ModelSpec(max_length=40), mine, "no-such-profile") == (mine, 40)
     with pytest.raises(ConfigError, match="unknown profile"):
         run_sizes(ModelSpec(), mine, "no-such-profile")
+
+
+def test_pairs_from_implicit_feedback_say_there_is_nothing_to_predict():
+    events = make_synthetic(n_users=6, n_items=8, seed=0, ratings_per_user=4).ratings
+    events = events.drop(columns="rating")
+    events.attrs[IMPLICIT_ATTR] = True
+    movies = make_synthetic(n_users=6, n_items=8, seed=0).movies
+    pairs = make_pairs(events, events, movies, max_items=2)
+    assert pairs.attrs.get(IMPLICIT_ATTR) is True  # the kind of data travels with the pairs
+    with pytest.raises(SchemaError, match=r"implicit feedback.*no rating to predict.*loss='bce'"):
+        finetune_rating_model(pairs, None)

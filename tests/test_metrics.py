@@ -333,3 +333,9 @@ def test_gini_refuses_negative_or_missing_counts():
         gini([1, -1])
     with pytest.raises(EvaluationError, match="finite"):
         gini([1, np.nan])
+
+
+def test_ranking_report_warns_when_no_list_matches_a_relevant_user():
+    with pytest.warns(UserWarning, match=r"none of the 2 lists.*'1' is not 1"):
+        report = ranking_report({"1": [10], "2": [20]}, {1: {10}, 2: {20}}, k=1)
+    assert report["users_without_list"] == 2 and report["hit_rate@1"] == 0.0
