@@ -93,6 +93,17 @@ def _left_mask(
     return ~pd.Series(catalogue, dtype=object).isin(rated.tolist()).to_numpy()
 
 
+def _unseen_mask(user_id, seen: pd.DataFrame, catalogue: np.ndarray, **options) -> np.ndarray:
+    """:func:`_left_mask`, but a user with nothing left is a :class:`RecommendError`."""
+    mask = _left_mask(user_id, seen, catalogue, **options)
+    if not mask.any():
+        raise RecommendError(
+            f"user {id_repr(user_id)} has rated every item in the catalogue; "
+            "nothing left to recommend"
+        )
+    return mask
+
+
 def candidates_for(
     user_id,
     seen: pd.DataFrame,
@@ -110,20 +121,10 @@ def candidates_for(
     and RecommendError when nothing is left or ``items`` is a frame that repeats an id.
     """
     catalogue, _ = catalogue_ids(items, item_col=item_col)
-    mask = _left_mask(
-        user_id,
-        seen,
-        catalogue,
-        exclude_seen=exclude_seen,
-        allow_unknown_users=allow_unknown_users,
-        user_col=user_col,
-        item_col=item_col,
+    mask = _unseen_mask(
+        user_id, seen, catalogue, exclude_seen=exclude_seen,
+        allow_unknown_users=allow_unknown_users, user_col=user_col, item_col=item_col,
     )
-    if not mask.any():
-        raise RecommendError(
-            f"user {id_repr(user_id)} has rated every item in the catalogue; "
-            "nothing left to recommend"
-        )
     return catalogue[mask]
 
 
@@ -178,20 +179,10 @@ def recommend(
     UnknownUserError for a user absent from ``seen`` (unless ``allow_unknown_users``).
     """
     k, catalogue, titles = _request(k, items, item_col)
-    mask = _left_mask(
-        user_id,
-        seen,
-        catalogue,
-        exclude_seen=exclude_seen,
-        allow_unknown_users=allow_unknown_users,
-        user_col=user_col,
-        item_col=item_col,
+    mask = _unseen_mask(
+        user_id, seen, catalogue, exclude_seen=exclude_seen,
+        allow_unknown_users=allow_unknown_users, user_col=user_col, item_col=item_col,
     )
-    if not mask.any():
-        raise RecommendError(
-            f"user {id_repr(user_id)} has rated every item in the catalogue; "
-            "nothing left to recommend"
-        )
     out, available = _rank(
         scorer, user_id, catalogue[mask], None if titles is None else titles[mask], k, item_col
     )
