@@ -12,6 +12,7 @@ from recsys_tutorial.baselines import BiasBaseline, GlobalMean, MatrixFactorizat
 from recsys_tutorial.config import Profile
 from recsys_tutorial.experiment import split_ratings
 from recsys_tutorial.hybrid import TextHybrid, encode_texts
+from recsys_tutorial.intervals import rmse_interval
 from recsys_tutorial.metrics import mae, ndcg_at_k, rmse
 from recsys_tutorial.splits import train_val_split
 from recsys_tutorial.text import item_texts, make_pairs
@@ -36,7 +37,10 @@ def _timed_fit(model, frame, **kw):
 
 
 def _score(y_true, pred) -> dict:
-    return {"rmse": rmse(y_true, pred), "mae": mae(y_true, pred)}
+    """RMSE (with its 95% bootstrap interval over test ratings) and MAE, in stars."""
+    _, low, high = rmse_interval(np.asarray(y_true, dtype=float), np.asarray(pred, dtype=float))
+    return {"rmse": rmse(y_true, pred), "rmse_low": low, "rmse_high": high,
+            "mae": mae(y_true, pred)}
 
 
 class RidgeOnText:

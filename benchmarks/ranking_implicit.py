@@ -3,7 +3,8 @@
     python -m benchmarks.ranking_implicit [--profile quick|full] [--threads N]
 
 Needs the optional extra: pip install "recsys-tutorial[implicit]". Writes
-benchmarks/results/ranking_implicit.json.
+benchmarks/results/ranking_implicit.json and adds its headline keys to summary.json
+(:func:`summary_keys`).
 
 Protocol, for each split (S2: each user's latest 20%, ``split_ratings(..., "temporal")``; S4:
 one global cut-off, ``global_temporal_split(test_size=0.2)``):
@@ -36,7 +37,7 @@ from recsys_tutorial.recommend import relevant_items
 from recsys_tutorial.schema import USER_COL, liked_threshold
 from recsys_tutorial.splits import global_temporal_split, train_val_split
 
-from .common import machine, write_json
+from .common import machine, read_json, write_json
 
 K = 10
 MODELS = {"ease": EASE, "ials": ImplicitALS, "bpr": BPR}
@@ -58,6 +59,8 @@ GRIDS = {
 #: quick profile: the ratings of this many random users (all their test users are ranked)
 QUICK_USERS = 60
 SPLITS = {"S2": "temporal", "S4": "global-temporal"}
+#: the methods summary.json lists per split; None where a method is not built yet
+SUMMARY_METHODS = ("popularity", "ease", "ials", "bpr", "lm_ranker", "best_combination")
 
 
 def split(ratings, name: str, seed: int):
@@ -161,6 +164,35 @@ def run(profile: Profile, *, data=None) -> dict:
     return out
 
 
+def summary_keys(result: dict) -> dict:
+    """The ranking keys of ``summary.json`` from a :func:`run` result.
+
+    ``ndcg_at_10_S2`` / ``_S4``: method -> NDCG@10 for every name of :data:`SUMMARY_METHODS`
+    (``None`` for a method this benchmark does not build: the language-model ranker and the
+    combination with it); ``best_combination`` is ``None`` until a combination is built, never
+    a single model renamed. ``ndcg_at_10_interval_S2`` / ``_S4``: method -> [low, high];
+    ``ranking_S2`` / ``_S4``: method -> metric -> value (P@10, R@10, HR@10, MAP@10, NDCG@10
+    with intervals, coverage, Gini)."""
+    out: dict = {}
+    for name in SPLITS:
+        ndcg = result[f"ndcg_at_10_{name}"]
+        out[f"ndcg_at_10_{name}"] = {m: ndcg.get(m) for m in SUMMARY_METHODS}
+        out[f"ndcg_at_10_interval_{name}"] = result[f"ndcg_at_10_interval_{name}"]
+        out[f"ranking_{name}"] = result[f"ranking_{name}"]
+    return out
+
+
+def update_summary(result: dict) -> dict:
+    """Merge :func:`summary_keys` into ``summary.json`` of the same profile (a summary of
+    another profile is replaced by these keys alone); return the summary written."""
+    summary = read_json("summary.json") or {}
+    if summary.get("profile") not in (None, result["profile"]):
+        summary = {}
+    summary.update(profile=result["profile"], **summary_keys(result))
+    write_json("summary.json", summary)
+    return summary
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", choices=["quick", "full"], default=None)
@@ -175,6 +207,7 @@ def main(argv=None) -> int:
     result = run(profile)
     result["threads"] = args.threads
     path = write_json("ranking_implicit.json", result)
+    update_summary(result)
     print(f"[ranking] wrote {path} in {result['wall_seconds'] / 60:.1f} min", flush=True)
     for name in SPLITS:
         print(name, "  ".join(f"{m}={v:.4f}" for m, v in result[f"ndcg_at_10_{name}"].items()))

@@ -14,7 +14,7 @@ import time
 from recsys_tutorial.config import get_profile, seed_everything
 from recsys_tutorial.movielens import load_movielens
 
-from . import accuracy, recommend_latency, speed
+from . import accuracy, ranking_implicit, recommend_latency, speed
 from .common import RESULTS, STAGE, machine, read_json, timer, write_json
 
 
@@ -162,7 +162,12 @@ def main(argv=None) -> int:
         "profile": profile.name,
         "rmse": {s: {m: v["rmse"] for m, v in methods.items()} for s, methods in acc.items()},
         "mae": {s: {m: v["mae"] for m, v in methods.items()} for s, methods in acc.items()},
-        "ndcg_at_10_S2": ranking["ndcg_at_10"] if ranking else None,
+        # 95% bootstrap interval of each test RMSE over the split's test ratings
+        "rmse_interval": {s: {m: [v["rmse_low"], v["rmse_high"]] for m, v in methods.items()
+                              if "rmse_low" in v} for s, methods in acc.items()},
+        # the rating models' top-10 (chapter 6.1's first section); the implicit-feedback
+        # rankers' keys (ndcg_at_10_S2 / _S4, ranking_S2 / _S4) come from ranking_implicit
+        "ndcg_at_10_S2_rating_models": ranking["ndcg_at_10"] if ranking else None,
         "throughput_ratio": spd["throughput"]["throughput_ratio"] if spd else None,
         "flops_fraction_of_peak": spd["flops"]["flops_fraction_of_peak"] if spd else None,
         "recommend_p50_ms": rec["recommend_p50_ms"] if rec else None,
@@ -176,6 +181,9 @@ def main(argv=None) -> int:
         "recorded_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "machine": machine(),
     }
+    implicit = earlier("ranking_implicit.json")
+    if implicit:  # keep the rankers' keys of an earlier run of this profile
+        summary.update(ranking_implicit.summary_keys(implicit))
     write_json("summary.json", summary)
     print(f"[bench] wrote {RESULTS}/summary.json in {summary['this_run_minutes']:.1f} min", flush=True)
     for split, methods in summary["rmse"].items():

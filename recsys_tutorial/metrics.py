@@ -23,6 +23,7 @@ import pandas as pd
 from sklearn.metrics import mean_absolute_error, mean_squared_error
 
 from .errors import EvaluationError
+from .intervals import bootstrap_interval
 from .schema import USER_COL, id_repr
 
 
@@ -322,56 +323,3 @@ def ranking_report(
             )
             report[f"{col}_low"], report[f"{col}_high"] = low, high
     return report
-
-
-def bootstrap_interval(
-    values,
-    *,
-    n_resamples: int = 1000,
-    confidence: float = 0.95,
-    seed: int = 0,
-) -> tuple[float, float]:
-    """Percentile-bootstrap confidence interval ``(low, high)`` of the mean of ``values``.
-
-    ``values`` are independent per-user (or per-rating) numbers, e.g. a column of
-    :func:`per_user_metrics` or squared errors. The mean is recomputed on ``n_resamples``
-    resamples drawn with replacement (seeded by ``seed``: the same inputs give the same
-    interval); ``low`` and ``high`` are its ``(1 - confidence) / 2`` and ``(1 + confidence) /
-    2`` quantiles, in the units of ``values``. This is the percentile interval of Efron &
-    Tibshirani (1993), *An Introduction to the Bootstrap*, Chapman & Hall, chapter 13. It
-    treats users as independent draws, so it measures sampling noise over users, not the
-    variation between training runs.
-
-    Raises EvaluationError when ``values`` is empty or holds a non-finite number,
-    ``n_resamples`` is not a positive integer, ``confidence`` is not strictly between 0 and 1
-    or ``seed`` is not a non-negative integer.
-    """
-    try:
-        x = np.asarray(values, dtype=np.float64).ravel()
-    except (TypeError, ValueError):
-        raise EvaluationError("values must be numbers (one per user or per rating)") from None
-    if x.size == 0:
-        raise EvaluationError("values is empty: a bootstrap interval needs at least one value")
-    if not np.isfinite(x).all():
-        raise EvaluationError("values must be finite (found NaN or inf); drop those first")
-    n_resamples = check_k(n_resamples, name="n_resamples")
-    if (
-        isinstance(confidence, (bool, np.bool_))
-        or not isinstance(confidence, numbers.Real)
-        or not 0.0 < float(confidence) < 1.0
-    ):
-        raise EvaluationError(
-            f"confidence must be a number strictly between 0 and 1 (e.g. 0.95), got {confidence!r}"
-        )
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise EvaluationError(f"seed must be a non-negative integer, got {seed!r}")
-    rng = np.random.default_rng(int(seed))
-    means = np.empty(n_resamples, dtype=np.float64)
-    chunk = max(1, (1 << 22) // x.size)  # bounds memory to about 32 MB of indices
-    for start in range(0, n_resamples, chunk):
-        stop = min(start + chunk, n_resamples)
-        idx = rng.integers(0, x.size, size=(stop - start, x.size))
-        means[start:stop] = x[idx].mean(axis=1)
-    alpha = (1.0 - float(confidence)) / 2.0
-    low, high = np.quantile(means, [alpha, 1.0 - alpha])
-    return float(low), float(high)

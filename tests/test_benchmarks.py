@@ -22,7 +22,7 @@ def test_quick_bench_writes_the_summary_keys_and_beats_the_mean(tmp_path):
     proc = _run(["--profile", "quick", "--skip", "lm,lora,speed,recommend,curve"], tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     summary = json.loads((tmp_path / "results" / "summary.json").read_text())
-    for key in ("rmse", "ndcg_at_10_S2", "throughput_ratio", "flops_fraction_of_peak", "recommend_p50_ms",
+    for key in ("rmse", "ndcg_at_10_S2_rating_models", "throughput_ratio", "flops_fraction_of_peak", "recommend_p50_ms",
                 "recommend_ndcg_ratio", "book_full_minutes", "notebooks_quick_minutes", "machine"):
         assert key in summary, key
     assert set(summary["rmse"]) == {"S1", "S2", "S3"}
@@ -31,14 +31,17 @@ def test_quick_bench_writes_the_summary_keys_and_beats_the_mean(tmp_path):
         # 64 test rows per split in the quick profile: loose, but biases must beat the global mean
         assert methods["biases"] < methods["global_mean"], split
         assert 0.4 < methods["mf_tuned"] < 1.4, split
-    assert 0.0 <= summary["ndcg_at_10_S2"]["popularity"] <= 1.0
+        for method, (low, high) in summary["rmse_interval"][split].items():
+            assert low <= methods[method] <= high, (split, method)
+    assert 0.0 <= summary["ndcg_at_10_S2_rating_models"]["popularity"] <= 1.0
     assert (tmp_path / "results" / "rmse_by_split.png").stat().st_size > 10_000
     assert oct((tmp_path / "results" / "summary.json").stat().st_mode & 0o777) == "0o644"
     # a run that skips every part rebuilds the summary from the earlier results, losing nothing
     again = _run(["--profile", "quick", "--skip", "accuracy,lm,lora,speed,recommend,curve,ranking"], tmp_path)
     assert again.returncode == 0, again.stderr[-3000:]
     rebuilt = json.loads((tmp_path / "results" / "summary.json").read_text())
-    assert rebuilt["rmse"] == summary["rmse"] and rebuilt["ndcg_at_10_S2"] == summary["ndcg_at_10_S2"]
+    assert rebuilt["rmse"] == summary["rmse"]
+    assert rebuilt["ndcg_at_10_S2_rating_models"] == summary["ndcg_at_10_S2_rating_models"]
     assert rebuilt["bench_minutes_by_part"] == summary["bench_minutes_by_part"]
 
 

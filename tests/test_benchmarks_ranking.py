@@ -54,3 +54,12 @@ def test_quick_ranking_benchmark_writes_every_key_tuned_on_validation(tmp_path):
     assert warm == out["setup_S4"]["test_users_with_relevant"] - out["setup_S4"]["test_users_new"]
     assert out["ranking_S2"]["ease"]["ndcg@10"] > out["ranking_S2"]["popularity"]["ndcg@10"]
     assert "S2 popularity=" in proc.stdout
+    # the headline keys land in summary.json: every method named, unbuilt ones None, not faked
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["profile"] == "quick"
+    for split in ("S2", "S4"):
+        ndcg = summary[f"ndcg_at_10_{split}"]
+        assert set(ndcg) == methods | {"lm_ranker", "best_combination"}
+        assert ndcg["lm_ranker"] is None and ndcg["best_combination"] is None
+        assert {m: ndcg[m] for m in methods} == out[f"ndcg_at_10_{split}"]
+        assert summary[f"ranking_{split}"] == out[f"ranking_{split}"]

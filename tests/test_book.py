@@ -12,7 +12,8 @@ containing ``render``) open pages in headless Chromium and skip when it is not i
 Adding a notebook's numbers
 ---------------------------
 Every number a notebook records with ``recsys_tutorial.report.record(name, value)`` can be
-bounded in ``BOUNDS``: ``BOUNDS[notebook stem][name]`` is either
+bounded in ``BOUNDS`` (in ``tests/book_bounds.py``, beside ``CLAIMS``):
+``BOUNDS[notebook stem][name]`` is either
 
 * ``(low, high)``: the same bounds for every profile, or
 * ``{"quick": (low, high), "full": (low, high)}``: per profile; a profile left out is not
@@ -62,433 +63,7 @@ PROFILE = os.environ.get(PROFILE_ENV, "full").strip().lower()
 HTML_DIR = BOOK_DIR / "_build" / "html"
 SCREENSHOT_DIR = BOOK_DIR / "screenshots"
 
-Range = tuple[float | None, float | None]
-
-
-def exact(size) -> dict[str, Range]:
-    """Bounds equal to a size each profile defines, e.g. ``exact(lambda p: p.train_samples)``."""
-    from recsys_tutorial.config import PROFILES
-
-    return {name: (size(p), size(p)) for name, p in PROFILES.items()}
-
-# --------------------------------------------------------------------------- bounds
-# notebook stem -> recorded name -> (low, high) | {"quick": (low, high), "full": (low, high)}
-BOUNDS: dict[str, dict[str, Range | dict[str, Range]]] = {
-    "01_movielens": {
-        # ml-latest-small is fixed (checked by SHA-256): these are exact up to rounding.
-        "n_ratings": (100_836, 100_836),
-        "n_users": (610, 610),
-        "n_items": (9_724, 9_724),
-        "n_catalogue": (9_742, 9_742),
-        "density": (0.0165, 0.0175),
-        "density_pct": (1.65, 1.75),
-        "mean_rating": (3.49, 3.51),
-        "std_rating": (1.0, 1.1),
-        "share_ratings_4plus": (0.45, 0.50),
-        "share_top10pct_items": (0.55, 0.70),
-        "n_head": (970, 975),
-        "items_rated_once": (3_000, 3_700),
-        "max_item_ratings": (300, 350),
-        "corner_density": (0.2, 0.9),
-        "min_ratings_per_user": (20, 20),
-        "median_ratings_per_user": (60, 80),
-        "max_ratings_per_user": (2_500, 2_800),
-        "first_year": (1996, 1996),
-        "last_year": (2018, 2018),
-        "n_genres": (19, 20),
-        "top_genre_share": (0.35, 0.45),
-    },
-    "02_concepts": {
-        "mlm_head_params": (179_130, 179_130),
-        "mlm_total_params": (22_744_506, 22_744_506),
-        "n_cloze": exact(lambda p: p.sweep_eval_samples),
-        "genre_acc_before": (0.0, 0.1),  # random head
-        "genre_acc_majority": (0.15, 0.4),
-        "genre_acc_after": {"full": (0.05, 1.0)},  # before training: 0
-        "genre_acc_after_top5": {"full": (0.3, 1.0)},
-        "mlm_loss_start": (5.0, 15.0),
-        "mlm_loss_end": {"quick": (1.0, 12.0), "full": (0.5, 6.0)},
-        "regressor_params": (22_713_601, 22_713_601),
-        "regression_head_params": (385, 385),
-        "history_leaks": (0, 0),
-        "cv_n_ratings": exact(lambda p: min(10 * p.train_samples, 100_836)),
-        "cv_mean_rmse_mean": (0.95, 1.15),
-        "cv_bias_rmse_mean": {"quick": (0.85, 1.1), "full": (0.85, 0.9)},
-        "cv_mf_rmse_mean": {"quick": (0.85, 1.2), "full": (0.82, 0.95)},
-        "cv_bias_rmse_std": {"quick": (0.0, 0.1), "full": (0.0, 0.02)},
-        "cv_mf_rmse_std": {"quick": (0.0, 0.1), "full": (0.0, 0.02)},
-    },
-    "03_algorithm": {
-        "n_train_pairs": exact(lambda p: p.sweep_train_samples),
-        "n_test_rows": exact(lambda p: p.sweep_eval_samples),
-        "mean_tokens": (20, 96),
-        "n_parameters": (22_713_601, 22_713_601),
-        "trainable_head": (385, 385),
-        "trainable_top": (3_000_000, 4_500_000),
-        "trainable_full": (22_713_601, 22_713_601),
-        "val_rmse_mean": (0.9, 1.3),
-        "val_rmse_bias": (0.5, 1.3),
-        "train_seconds": {"quick": (0, 600), "full": (0, 1_200)},
-        "samples_per_second": (0.1, None),
-        "best_val_rmse": {"quick": (0.7, 1.6), "full": (0.75, 1.3)},
-        "test_rmse_mean": (0.85, 1.25),
-        "test_rmse_bias": (0.7, 1.1),
-        "test_rmse_mf": (0.7, 1.2),
-        "test_rmse_lm": {"quick": (0.7, 1.6), "full": (0.75, 1.3)},
-        "lm_minus_bias": (-0.3, 0.8),
-        "n_candidates": (50, 50),
-        "user_hits_at_k": (0, 10),
-        "k_list": (10, 10),
-        "test_rmse_lm_no_history": {"quick": (0.7, 1.6), "full": (0.75, 1.4)},
-        "test_rmse_item_bias_only": (0.7, 1.2),
-        "pred_std_no_history": (0, 2),
-        "lm_seconds_per_1000_items": (0.1, 600),
-        "mf_seconds_per_1000_items": (0, 1),
-        "catalogue_seconds_lm": (1, 6_000),
-        "n_history_items": exact(lambda p: p.history_items),
-        "share_history_full": (0.5, 1.0),
-        "median_ratings_hidden": (10, 2_000),
-        "n_train_part": (72_497, 72_497),  # the temporal split is fixed
-    },
-    "04_mathematics": {
-        # gradient and optimizer checks: derived formulas vs autograd / torch.optim (rounding only)
-        "n_feature_rows": exact(lambda p: p.sweep_train_samples),
-        "feature_dim": (384, 384),
-        "risk_at_mean": (0.6, 1.4),
-        "grad_max_abs_diff": (0, 1e-5),
-        "grad_max_abs_diff_f64": (0, 1e-12),
-        "observed_share": (0.05, 1.0),
-        "n_observed": (10, None),
-        "masked_loss": (0.1, 5.0),
-        "masked_loss_diff": (0, 1e-5),
-        "masked_grad_max_abs_diff": (0, 1e-5),
-        "masked_unobserved_effect": (0, 1e-6),
-        "adam_steps": (5, 5),
-        "adamw_max_abs_diff": (0, 1e-5),
-        "l2_vs_decoupled_max_diff": (1e-4, None),
-        "adamw_decay_rate_max_dev": (0, 1e-6),
-        "l2_decay_slope": (-1.3, -0.6),
-        "l2_decay_rate_range": (2, None),
-        "curvature_ratio": (10, 40),
-        "gd_path_theory_max_diff": (0, 1e-8),
-        "slice_loss_start_gap": (0, None),
-        "slice_loss_end_gap": (0, 1.0),
-        "gd_steps_used": (40, 40),
-    },
-    "05_1_setup": {
-        "torch_major": (2, None),
-        "transformers_major": (4, None),
-        "n_threads": (1, None),
-        "bf16_matmul_speedup": (0.05, 50.0),
-        "load_seconds": (0.0, 300.0),
-        # the packaged all-MiniLM-L6-v2 (22,713,216) plus a 385-weight regression head
-        "n_parameters": (22_700_000, 22_730_000),
-        "n_parameters_millions": (22.6, 22.8),
-        "n_backbone_parameters": (22_700_000, 22_730_000),
-        "embedding_share": (0.4, 0.6),
-        "example_tokens": (10, 64),
-        "inference_seconds_per_batch": (0.0, 120.0),
-        "inference_samples_per_second": (0.1, None),
-        "train_samples_per_second_fp32": (0.05, None),
-        "train_samples_per_second_bf16": (0.05, None),
-        # section 7: ratios of two timings on the same batch (loose: a shared machine drifts)
-        "speedup_eager": (0.3, 20.0),
-        "speedup_eager_dropout_off": (0.3, 20.0),
-        "adamw_loop_ms": (0.01, 60_000.0),
-        "adamw_fused_ms": (0.01, 60_000.0),
-    },
-    # read from the benchmark JSON (the committed reference run unless `make bench` ran)
-    "05_4_results": {
-        "bench_minutes": (1.0, None),
-        "rmse_global_mean_S1": (1.0, 1.1),
-        "rmse_mf_tuned_S1": (0.8, 0.95),
-        "best_rmse_S1": (0.7, 0.9),
-        "best_rmse_S2": (0.7, 0.95),
-        "best_rmse_S3": (0.7, 0.97),
-        "rmse_finetuned_minilm_S3": (0.7, 1.2),
-        "targets_total": (8, 8),
-        "targets_met": (0, 8),
-        "ndcg_popularity": (0.03, 0.15),
-        "ndcg_best": (0.03, 0.3),
-        "throughput_ratio": (1.0, None),
-        "flops_fraction": (0.05, 1.0),
-        "recommend_ndcg_ratio": (0.3, None),  # two-stage may beat exhaustive reranking (6 users)
-        "curve_text_minus_mf_100pct": (-0.5, 0.5),
-        "curve_biases_minus_best_factor_small": (-0.5, 0.5),
-        "model_gemm_share_of_peak": (0.05, 1.5),
-        "claims_total": (7, 7),
-        "claims_holding": (0, 7),
-        "curve_ratings_1pct": (807, 807),
-        "curve_ratings_100pct": (80_669, 80_669),
-    },
-    "05_2_finetuning": {
-        "n_train_ratings": exact(lambda p: p.train_samples),
-        "n_test_ratings": exact(lambda p: p.eval_samples),
-        "mean_tokens": (20.0, 96.0),
-        "padding_share_bucketed": (0.0, 0.2),
-        "padding_share_random": (0.02, 0.7),
-        "train_seconds": (0.0, 3_600.0),
-        "samples_per_second": (0.5, None),
-        "best_val_rmse": {"quick": (0.6, 2.0), "full": (0.8, 1.1)},
-        "test_rmse": {"quick": (0.6, 2.0), "full": (0.8, 1.05)},
-        "test_mae": {"quick": (0.4, 1.8), "full": (0.6, 0.85)},
-        "mean_test_rmse": {"quick": (0.7, 1.6), "full": (1.0, 1.15)},
-        "bias_test_rmse": {"quick": (0.6, 1.5), "full": (0.85, 0.98)},
-        "mf_test_rmse": {"quick": (0.6, 1.6), "full": (0.85, 1.0)},
-        "mf_test_mae": (0.4, 1.2),
-        "lm_minus_mf_rmse": {"quick": (-1.0, 1.2), "full": (-0.1, 0.2)},
-        "lm_minus_bias_rmse": {"quick": (-1.0, 1.2), "full": (-0.1, 0.2)},
-        "inference_samples_per_second": (0.5, None),
-        "recommend_seconds": (0.0, 300.0),
-        "top10_hits": (0, 10),
-        "checkpoint_mb": (85.0, 100.0),
-        "reload_max_abs_diff": (0.0, 1e-4),
-        "notebook_seconds": (0.0, 3_600.0),
-    },
-    "05_2b_trainer": {
-        "n_train_pairs": exact(lambda p: p.sweep_train_samples),
-        "n_val_pairs": exact(lambda p: p.sweep_eval_samples),
-        "trainer_seconds": (0.0, 3_600.0),
-        "loop_seconds": (0.0, 3_600.0),
-        "trainer_val_rmse": {"quick": (0.6, 2.0), "full": (0.8, 1.15)},
-        "trainer_val_mae": (0.4, 1.8),
-        "loop_val_rmse": {"quick": (0.6, 2.0), "full": (0.8, 1.15)},
-        "trainer_minus_loop_rmse": {"quick": (-0.8, 0.8), "full": (-0.1, 0.1)},
-        "mean_val_rmse": (0.7, 1.5),
-    },
-    "09_1_adaptation_lr": {
-        "rmse_global_mean": (0.8, 1.3),
-        "rmse_biases": (0.7, 1.2),
-        "rmse_no_adaptation": {"quick": (0.5, 2.5), "full": (0.8, 1.3)},
-        "rmse_adapted": {"quick": (0.5, 2.5), "full": (0.8, 1.3)},
-        "dapt_gain": {"full": (-0.2, 0.2)},
-        "lr_best": (1e-5, 1e-2),
-        "rmse_lr_best": {"quick": (0.5, 2.5), "full": (0.8, 1.3)},
-        "rmse_lr_worst": (0.5, 3.0),
-        "rmse_lr_max_no_warmup": (0.5, 3.0),
-        "rmse_lr_max_warmup": (0.5, 3.0),
-        "val_rmse_mean": (0.5, 2.0),
-        # the best rate is never worse than the mean by much (the sweep's own scale check)
-        "best_lr_gain_over_mean": (-0.1, 1.0),
-        "n_train_pairs": exact(lambda p: p.sweep_train_samples // 4),
-        "n_test_pairs": exact(lambda p: p.sweep_eval_samples // 2),
-    },
-    "09_2_resources_overfitting": {
-        "accum_max_diff_sgd": (0.0, 1e-4),
-        "accum_allclose_sgd": (1, 1),
-        "accum_max_diff_adamw": (0.0, 1e-3),
-        "peak_mb_fp32": (300.0, 8_000.0),
-        "mem_ratio_bf16": (0.1, 3.0),
-        "mem_ratio_checkpointing": (0.05, 2.0),
-        "mem_ratio_accumulation": (0.05, 2.0),
-        "speed_ratio_bf16": (0.2, 5.0),
-        "speed_ratio_checkpointing": (0.1, 3.0),
-        "speed_ratio_accumulation": (0.1, 3.0),
-        "rmse_none": {"quick": (0.5, 2.5), "full": (0.8, 1.4)},
-        "rmse_dropout": {"quick": (0.5, 2.5), "full": (0.8, 1.4)},
-        "rmse_weight_decay": {"quick": (0.5, 2.5), "full": (0.8, 1.4)},
-        "rmse_early_stopping": {"quick": (0.5, 2.5), "full": (0.8, 1.4)},
-        "rmse_augmentation": {"quick": (0.5, 2.5), "full": (0.8, 1.4)},
-        "rmse_ensemble": {"quick": (0.5, 2.5), "full": (0.8, 1.4)},
-        "rmse_biases": (0.7, 1.2),
-    },
-    "09_3_deployment": {
-        "rmse_fp32": {"quick": (0.5, 2.5), "full": (0.8, 1.3)},
-        "size_mb_fp32": (85.0, 100.0),
-        "size_ratio_int8": (0.4, 0.8),
-        "size_ratio_bf16_weights": (0.45, 0.55),
-        "size_ratio_pruned": (0.99, 1.01),
-        "linear_sparsity": (0.29, 0.31),
-        "delta_rmse_int8": {"quick": (-0.5, 0.5), "full": (-0.1, 0.1)},
-        "delta_rmse_bf16_weights": {"quick": (-0.5, 0.5), "full": (-0.05, 0.05)},
-        "onnx_max_abs_diff": (0.0, 1e-3),
-        "onnx_allclose": (1, 1),
-        "p50_ms_single": (0.0, 5_000.0),
-        "p95_ms_batch": (0.0, 20_000.0),
-        "batch_gain": (0.05, 20.0),
-    },
-    "06_1_topk": {
-        "n_eval_users": {"quick": (5, 20), "full": (150, 200)},
-        "mean_relevant": (1.0, 60.0),
-        "rmse_biases": (0.8, 1.2),
-        "rmse_mf": {"quick": (0.8, 1.6), "full": (0.85, 1.05)},
-        "ndcg_popularity": {"full": (0.04, 0.12)},
-        "ndcg_biases": {"full": (0.0, 0.10)},
-        "ndcg_mf": {"full": (0.0, 0.08)},
-        "hit_rate_popularity": {"full": (0.2, 0.7)},
-        "coverage_popularity": (0.0, 0.01),
-        "coverage_mf": (0.0, 0.5),
-        "head_share_popularity": {"quick": (0.3, 1.0), "full": (0.5, 1.0)},
-        "gini_popularity": (0.9, 1.0),
-        "ndcg_blend": {"full": (0.02, 0.15)},
-        "best_alpha": (0.0, 4.0),
-    },
-    "06_2_video": {
-        # the simulated log covers all ratings whatever the profile: exact up to the seed
-        "n_views": (145_000, 156_000),
-        "exposure_share": (0.32, 0.35),
-        "completion_rate": (0.15, 0.30),
-        "like_rate": (0.22, 0.35),
-        "spearman_signal_all": (0.70, 0.80),
-        "spearman_ceiling": (0.5, 0.95),
-        "spearman_lm_explicit": {"full": (0.0, 0.8)},
-        "spearman_lm_implicit": {"full": (-0.2, 0.8)},
-        "spearman_bias_explicit": {"full": (0.1, 0.7)},
-        "n_train_pairs": exact(lambda p: p.sweep_train_samples),
-        "spearman_diff_users": {"quick": (1, 20), "full": (20, 200)},
-        "ndcg5_diff_users": {"quick": (1, 20), "full": (20, 200)},
-    },
-    "06_3_ads": {
-        "ctr": (0.33, 0.35),
-        "logloss_constant": (0.5, 0.75),
-        "logloss_oracle": (0.4, 0.65),
-        "auc_oracle": (0.7, 0.95),
-        "logloss_bce": {"quick": (0.4, 1.5), "full": (0.45, 0.72)},
-        "auc_bce": {"full": (0.5, 0.9)},
-        "logloss_mse": (0.3, 7.0),
-        "logloss_rates": (0.4, 0.75),
-    },
-    "08_1_peft": {
-        "rmse_global_mean": (0.8, 1.4),
-        "rmse_biases_sample": (0.8, 1.5),
-        "rmse_biases_all": (0.7, 1.1),
-        **{f"rmse_{k}": {"quick": (0.5, 2.5), "full": (0.8, 1.3)}
-           for k in ("full", "top", "head", "lora", "adalora", "ia3", "prompt")},
-        "best_rmse": {"quick": (0.5, 2.5), "full": (0.8, 1.2)},
-        "trainable_full": (22_000_000, 23_000_000),
-        "trainable_top": (1_000_000, 5_000_000),
-        "trainable_head": (300, 1_000),
-        "trainable_lora": (70_000, 80_000),
-        "trainable_adalora": (50_000, 250_000),
-        "trainable_ia3": (5_000, 40_000),
-        "trainable_prompt": (1_000, 10_000),
-        "memory_full_mb": (250, 450),
-        "memory_lora_mb": (80, 100),
-        "lora_zero_init_diff": (0.0, 1e-6),
-        "lora_max_abs_diff": (0.0, 1e-5),
-        "lora_relative_update": (0.0, 1.0),
-    },
-    "08_2_continual_fewshot": {
-        "old_mean_rating": (3.0, 4.0),
-        "new_mean_rating": (3.0, 4.0),
-        **{f"rmse_{p}_{s}": {"quick": (0.5, 2.5), "full": (0.8, 1.4)}
-           for p in ("old", "new") for s in ("before", "after", "replay")},
-        "forgetting": (-0.5, 0.5),
-        "forgetting_replay": (-0.5, 0.5),
-        "n_all_ratings": (60_000, 95_000),
-        **{k: {"quick": (0.5, 2.5), "full": (0.8, 1.4)}
-           for k in ("lm_warm_small", "lm_warm_large", "lm_cold_large", "mf_warm_large", "bias_warm_large")},
-        "mf_warm_all": {"quick": (0.75, 1.15), "full": (0.75, 1.0)},
-        "bias_warm_all": (0.75, 1.0),
-        "mf_cold_all": (0.8, 1.2),
-        "bias_cold_all": (0.6, 1.3),
-        "mean_cold_all": (0.85, 1.3),
-        "n_test_per_period": exact(lambda p: p.sweep_eval_samples // 2),
-    },
-    "08_3_explain_bias": {
-        "example_prediction": (0.5, 5.0),
-        "example_rating": (0.5, 5.0),
-        "example_max_abs_contribution": (0.0, 2.0),
-        "loo_mean_abs_contribution": (0.0, 2.0),
-        "n_rank_users": (1, 200),
-        "share_top1pct_pop": (0.5, 1.0),
-        **{f"gini_{k}": (0.8, 1.0) for k in ("pop", "mf", "lm", "penalised")},
-        **{f"coverage_{k}": (0.0, 0.3) for k in ("pop", "mf", "lm", "penalised")},
-        "ndcg_pop": {"full": (0.01, 0.4)},
-        "ndcg_cost": (-0.3, 0.3),
-        "penalty_weight": (0.5, 0.5),
-    },
-    "05_5_own_data": {
-        # a generated data set: counts are exact for each profile
-        "ids_kept": (1, 1),
-        "n_ratings": exact(lambda p: 60 * p.ranking_users),
-        "n_readers": exact(lambda p: 2 * p.ranking_users),
-        "n_test": exact(lambda p: 12 * p.ranking_users),
-        "implicit_users": exact(lambda p: 2 * p.ranking_users),
-        "lm_train_pairs": {"quick": (96, 96), "full": (6_600, 6_600)},
-        "global_mean_prediction": (5.5, 6.5),  # on 1-10, not clipped to MovieLens' 5
-        "min_prediction": (1.0, 10.0),
-        "max_prediction": (5.01, 10.0),  # above MovieLens' top, inside the declared scale
-        "rmse_mean": {"quick": (1.5, 3.0), "full": (1.9, 2.4)},
-        "rmse_biases": {"quick": (1.2, 2.5), "full": (1.3, 1.8)},
-        "rmse_lm": {"quick": (1.2, 3.0), "full": (1.3, 2.1)},
-        "top_item_is_text": (1, 1),
-        "dat_first_user_is_text": (1, 1),
-        "ml100k_ratings": (100_000, 100_000),
-        "u1_test": (20_000, 20_000),
-        "exercise_zero_users": (3, 3),
-        "ranking_users": {"quick": (5, 20), "full": (150, 300)},
-    },
-    # "02_concepts": {...}, "03_algorithm": {...}: add one entry per notebook, e.g.
-    # "05_2_finetuning": {"test_rmse": {"quick": (0.5, 2.0), "full": (0.8, 0.98)}},
-}
-
-
-# Sentences that compare two recorded numbers: notebook stem -> [(profile or None for both,
-# the sentence's claim, a test over the recorded values)]. A claim fails when the run stops
-# supporting the sentence.
-CLAIMS: dict[str, list[tuple[str | None, str, object]]] = {
-    "05_5_own_data": [
-        (None, "the biases beat the global mean",
-         lambda v: v["rmse_biases"] < v["rmse_mean"]),
-        ("full", "the language model is better than the global mean (interval below it)",
-         lambda v: v["rmse_lm_high"] < v["rmse_mean_low"]),
-        ("full", "the language model is worse than the biases, the intervals do not overlap",
-         lambda v: v["rmse_lm_low"] > v["rmse_biases_high"]),
-        ("full", "intervals about +-0.05 wide",
-         lambda v: 0.02 < (v["rmse_biases_high"] - v["rmse_biases_low"]) / 2 < 0.08),
-        ("full", "popularity has no edge over the biases",
-         lambda v: v["ndcg_popularity"] <= v["ndcg_biases_high"]),
-    ],
-    # Sentences rewritten for issue 14 (the chapter text says what the full run shows).
-    "03_algorithm": [
-        ("full", "the language model is worse than the bias model",
-         lambda v: v["test_rmse_lm"] > v["test_rmse_bias"]),
-        ("full", "the language model is worse than matrix factorization",
-         lambda v: v["test_rmse_lm"] > v["test_rmse_mf"]),
-    ],
-    "05_4_results": [  # read from the benchmark JSON: the same numbers in both profiles
-        (None, "at 1%, 5% and 20% of the ratings the biases have the lowest RMSE of the three",
-         lambda v: all(v[f"curve_rmse_biases_{p}"] < min(v[f"curve_rmse_mf_{p}"],
-                                                         v[f"curve_rmse_text_hybrid_{p}"])
-                       for p in ("1pct", "5pct", "20pct"))),
-        (None, "with all ratings the text hybrid is the best of the three",
-         lambda v: v["curve_rmse_text_hybrid_100pct"] < min(v["curve_rmse_mf_100pct"],
-                                                            v["curve_rmse_biases_100pct"])),
-        (None, "the text vectors make matrix factorization better from 5% on",
-         lambda v: all(v[f"curve_text_minus_mf_{p}"] < 0 for p in ("5pct", "20pct", "100pct"))),
-        (None, "the text vectors hurt matrix factorization at 1%",
-         lambda v: v["curve_text_minus_mf_1pct"] > 0),
-    ],
-    "06_1_topk": [
-        ("full", "the popularity blend recovers the ranking quality matrix factorization lost",
-         lambda v: v["ndcg_blend"] > v["ndcg_mf"]),
-    ],
-    "06_2_video": [
-        (None, "each per-user verdict follows its interval",
-         lambda v: all(
-             (v[f"{m}_verdict"] == "no measurable difference at this size")
-             == (v[f"{m}_diff_low"] <= 0 <= v[f"{m}_diff_high"])
-             for m in ("spearman", "ndcg5"))),
-        ("full", "both language models stay below the ceiling of the observed score",
-         lambda v: max(v["spearman_lm_explicit"], v["spearman_lm_implicit"])
-         < v["spearman_ceiling"]),
-    ],
-    "08_2_continual_fewshot": [
-        ("full", "no measurable forgetting: the old-period RMSE rises by less than 0.02",
-         lambda v: v["forgetting"] < 0.02),
-        ("full", "replay is no better than continuing without it on the old period",
-         lambda v: v["rmse_old_replay"] > v["rmse_old_after"] - 0.02),
-    ],
-    "09_1_adaptation_lr": [
-        ("full", "after adaptation the fill-in-the-genre accuracy stays close to zero (< 0.05)",
-         lambda v: v["cloze_acc_adapted"] < 0.05),
-        ("full", "adaptation makes no measurable difference (the paired interval contains 0)",
-         lambda v: v["dapt_mse_gain_low"] <= 0 <= v["dapt_mse_gain_high"]),
-        ("full", "both fine-tuned runs are worse than the biases",
-         lambda v: min(v["rmse_no_adaptation"], v["rmse_adapted"]) > v["rmse_biases"]),
-    ],
-}
+from book_bounds import BOUNDS, CLAIMS, Range  # noqa: E402  (the numbers the prose relies on)
 
 
 # --------------------------------------------------------------------------- the table of contents
@@ -575,7 +150,9 @@ def test_notebook_structure(entry):
     assert re.search(r"^## 1\. ", markdown, re.M), f"{entry}: sections must be numbered ('## 1. ...')"
     assert re.search(r"^## Summary", markdown, re.M), f"{entry}: no '## Summary' section"
     assert re.search(r"^## Exercises", markdown, re.M), f"{entry}: no '## Exercises' section"
-    assert "{exercise}" in markdown and "{solution}" in markdown, f"{entry}: exercises need {{exercise}} and {{solution}} blocks"
+    assert "{exercise}" in markdown and ("{solution}" in markdown or "{solution-start}" in markdown), (
+        f"{entry}: exercises need {{exercise}} and {{solution}} (or {{solution-start}}) blocks"
+    )
 
 
 # --------------------------------------------------------------------------- (b) recorded numbers
@@ -937,3 +514,109 @@ def test_html_has_no_unrendered_tex(entry):
     doubled, raw = _unrendered_tex(page.read_text(encoding="utf-8"))
     assert not doubled, f"{entry}: math with doubled backslashes (renders as letters): {doubled}"
     assert not raw, f"{entry}: TeX outside MathJax's math containers (not rendered): {raw}"
+
+
+# --------------------------------------------------------------------------- (e) exercises
+EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}([^\n]*)\n(.*?)^\1", re.S | re.M)
+SOLUTION = re.compile(r"^(`{3,}|:{3,})\{solution\}\s*(\S+)[^\n]*\n(.*?)^\1", re.S | re.M)
+GATED_START = re.compile(r"^(`{3,}|:{3,})\{solution-start\}\s*(\S+)", re.M)
+LABEL = re.compile(r"^:label:\s*(\S+)", re.M)
+CODE_IN_PROSE = re.compile(r"^(```|~~~|    \S)", re.M)
+MAX_CODE_LINE = 100
+MAX_CELL_LINES = 45
+
+
+def chapter_number(stem: str) -> str:
+    """'06_1_topk' -> '6.1', '05_2b_trainer' -> '5.2b', '02_concepts' -> '2'."""
+    parts = stem.split("_")
+    number = str(int(parts[0]))
+    if len(parts) > 2 and re.fullmatch(r"\d+[a-z]?", parts[1]):
+        number += f".{parts[1]}"
+    return number
+
+
+def test_chapter_number():
+    assert [chapter_number(s) for s in ("06_1_topk", "05_2b_trainer", "02_concepts")] == [
+        "6.1", "5.2b", "2"]
+
+
+def _exercises(entry: str) -> tuple[list[tuple[str, str, str]], dict[str, str], dict[str, list]]:
+    """(title, label, options) per exercise; prose solutions by label; gated solutions' cells."""
+    cells = _load(entry)["cells"]
+    markdown = "\n".join(_cell_text(c) for c in cells if c["cell_type"] == "markdown")
+    exercises = []
+    for _, title, body in EXERCISE.findall(markdown):
+        label = LABEL.search(body)
+        exercises.append((title.strip(), label.group(1) if label else "", body))
+    prose = {label: body for _, label, body in SOLUTION.findall(markdown)}
+    gated: dict[str, list] = {}
+    current = None
+    for cell in cells:
+        text = _cell_text(cell)
+        if cell["cell_type"] == "markdown":
+            # one cell may close a solution and open the next: the last directive wins
+            marks = [(m.start(), m.group(2)) for m in GATED_START.finditer(text)]
+            marks += [(m.start(), None) for m in re.finditer(r"\{solution-end\}", text)]
+            for _, label in sorted(marks):
+                current = label
+                if label is not None:
+                    gated[label] = []
+        elif current is not None:
+            gated[current].append(cell)
+    return exercises, prose, gated
+
+
+@pytest.mark.parametrize("entry", NOTEBOOKS)
+def test_exercises_are_numbered_per_chapter_and_solved(entry):
+    exercises, prose, gated = _exercises(entry)
+    number = chapter_number(Path(entry).name)
+    assert len(exercises) >= 3, f"{entry}: a chapter needs at least 3 exercises, has {len(exercises)}"
+    for i, (title, label, body) in enumerate(exercises, start=1):
+        assert title.startswith(f"{number}.{i} "), (
+            f"{entry}: exercise {i} must be titled '{number}.{i} · ...' (numbered per chapter), "
+            f"got {title!r}")
+        assert ":nonumber:" in body, f"{entry}: exercise {title!r} needs :nonumber:"
+        assert label.startswith("ex-"), f"{entry}: exercise {title!r} needs a :label: ex-..."
+        assert (label in prose) != (label in gated), (
+            f"{entry}: exercise {label} needs exactly one solution ({{solution}} or "
+            "{solution-start})")
+    for label, body in prose.items():
+        assert not CODE_IN_PROSE.search(body), (
+            f"{entry}: the solution to {label} holds a code block that never runs: make it a "
+            "gated solution ({solution-start}) with code cells tagged 'solution'")
+    for label, cells in gated.items():
+        code = [c for c in cells if c["cell_type"] == "code"]
+        assert code, f"{entry}: the gated solution to {label} has no code cell"
+        untagged = [i for i, c in enumerate(code) if "solution" not in c.get("metadata", {}).get(
+            "tags", [])]
+        assert not untagged, f"{entry}: code cells of the solution to {label} need the tag 'solution'"
+        assert all(c.get("outputs") for c in code), (
+            f"{entry}: the solution to {label} was not executed or shows nothing: a solution "
+            "prints or displays what the reader should see")
+
+
+@pytest.mark.parametrize("entry", NOTEBOOKS)
+def test_code_cells_read_on_a_page(entry):
+    long_lines, long_cells = [], []
+    for i, cell in enumerate(_load(entry)["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        lines = _cell_text(cell).splitlines()
+        long_lines += [f"cell {i}: {line[:50]!r}…" for line in lines if len(line) > MAX_CODE_LINE]
+        if len(lines) > MAX_CELL_LINES:
+            long_cells.append(f"cell {i} ({len(lines)} lines)")
+    assert not long_lines, f"{entry}: code lines over {MAX_CODE_LINE} characters: {long_lines}"
+    assert not long_cells, f"{entry}: code cells over {MAX_CELL_LINES} lines: {long_cells}"
+
+
+@pytest.mark.parametrize("entry", NOTEBOOKS)
+def test_each_recorded_name_is_glued_once(entry):
+    """The book build refuses a glue key recorded twice ('duplicate'): catch it per notebook."""
+    seen: dict[str, int] = {}
+    for cell in _load(entry)["cells"]:
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name is not None:
+                seen[name] = seen.get(name, 0) + 1
+    twice = sorted(name for name, count in seen.items() if count > 1)
+    assert not twice, f"{entry}: names recorded more than once (record each name once): {twice}"

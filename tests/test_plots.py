@@ -54,3 +54,23 @@ def test_rmse_by_split_sorts_methods_highlights_best_and_draws_targets():
     assert [p.get_facecolor() for p in axes[0].patches][0] != axes[0].patches[1].get_facecolor()
     assert axes[0].get_lines()[0].get_xdata()[0] == pytest.approx(0.84)  # the target line
     assert not axes[1].get_lines()  # no target given for S3
+
+
+def test_learning_curves_keep_one_unit_per_axis():
+    history = [{"step": 1, "train_loss": 1.0, "val_rmse": None}, {"step": 2, "train_loss": 0.25, "val_rmse": 0.9}]
+    ax = plots.learning_curves(history, baselines={"mean": 1.0})
+    assert ax.get_ylabel() == "RMSE (stars)"
+    assert not any("loss" in line.get_label() for line in ax.get_lines())  # not on the stars axis
+    loss_line = ax.loss_axis.get_lines()[0]
+    np.testing.assert_allclose(loss_line.get_ydata(), [1.0, 0.25])
+    assert "standardised MSE" in ax.loss_axis.get_ylabel()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("training loss" in t for t in legend) and "mean (1.000)" in legend
+
+
+def test_learning_curves_convert_the_loss_to_stars_with_the_target_std():
+    history = [{"step": 1, "train_loss": 1.0, "val_rmse": 1.1}, {"step": 2, "train_loss": 0.25, "val_rmse": 0.9}]
+    ax = plots.learning_curves(history, target_std=2.0)
+    train = [line for line in ax.get_lines() if "training RMSE" in line.get_label()][0]
+    np.testing.assert_allclose(train.get_ydata(), [2.0, 1.0])  # 2 * sqrt(1), 2 * sqrt(0.25)
+    assert not hasattr(ax, "loss_axis")
