@@ -620,3 +620,26 @@ def test_each_recorded_name_is_glued_once(entry):
                 seen[name] = seen.get(name, 0) + 1
     twice = sorted(name for name, count in seen.items() if count > 1)
     assert not twice, f"{entry}: names recorded more than once (record each name once): {twice}"
+
+
+EX_REF = re.compile(r"\{ref\}`([^`<]*?)\s*<(ex-[A-Za-z0-9-]+)>`|\{ref\}`(ex-[A-Za-z0-9-]+)`")
+
+
+def test_references_to_exercises_name_the_right_number():
+    """An exercise is unnumbered for Sphinx (its number is in its title), so a bare {ref} renders
+    as "Exercise": every reference carries its text, and that text's number is the target's."""
+    numbers = {}
+    for entry in NOTEBOOKS:
+        exercises, _, _ = _exercises(entry)
+        numbers.update({label: title.split()[0] for title, label, _ in exercises})
+    wrong = []
+    for entry in TOC:
+        for text in _markdown_sources(entry):
+            for shown, label, bare in EX_REF.findall(text):
+                if bare:
+                    wrong.append(f"{entry}: bare {{ref}}`{bare}` (write {{ref}}`Exercise N <{bare}>`)")
+                elif label not in numbers:
+                    wrong.append(f"{entry}: {label} is not an exercise label")
+                elif shown != f"Exercise {numbers[label]}":
+                    wrong.append(f"{entry}: '{shown}' points to exercise {numbers[label]}")
+    assert not wrong, wrong
