@@ -38,9 +38,8 @@ def _timed_fit(model, frame, **kw):
 
 def _score(y_true, pred) -> dict:
     """RMSE (with its 95% bootstrap interval over test ratings) and MAE, in stars."""
-    _, low, high = rmse_interval(np.asarray(y_true, dtype=float), np.asarray(pred, dtype=float))
-    return {"rmse": rmse(y_true, pred), "rmse_low": low, "rmse_high": high,
-            "mae": mae(y_true, pred)}
+    value, low, high = rmse_interval(np.asarray(y_true, dtype=float), np.asarray(pred, dtype=float))
+    return {"rmse": value, "rmse_low": low, "rmse_high": high, "mae": mae(y_true, pred)}
 
 
 class RidgeOnText:
